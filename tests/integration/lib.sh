@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared helpers for the integration tests: TAP output, temporary
+# directories, starting and stopping nodes. Sourced, not run.
+
+TANDEMD="$abs_top_builddir/core/tandemd"
+TANDEMCTL="$abs_top_builddir/core/tandemctl"
+PLUGIN_PATH="$abs_top_builddir/plugins/skel"
+
+tap_n=0
+tap_failed=0
+plan() { echo "1..$1"; }
+pass() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1"; }
+fail() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $1"; }
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() { d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+diag() { sed 's/^/# /' "$@"; }
+finish() { exit $((tap_failed > 0)); }
+
+WORK=$(mktemp -d /tmp/tandem-test.XXXXXX)
+NODE_PIDS=""
+cleanup() {
+	for pid in $NODE_PIDS; do kill -KILL "$pid" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_node CONFIG LOG: start tandemd in the background and wait (bounded)
+# until its control socket answers. Sets NODE_PID.
+start_node() {
+	$VALGRIND_CMD "$TANDEMD" -c "$1" --plugin-path "$PLUGIN_PATH" 2>"$2" &
+	NODE_PID=$!
+	NODE_PIDS="$NODE_PIDS $NODE_PID"
+	sock=$(sed -n 's/^control_socket *= *//p' "$1")
+	for _ in $(seq 1 100); do
+		"$TANDEMCTL" -s "$sock" show plugins >/dev/null 2>&1 && return 0
+		kill -0 "$NODE_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_exit PID SECONDS: wait (bounded) for a child to end; sets rc to its
+# exit code, or to "timeout".
+wait_exit() {
+	rc=timeout
+	for _ in $(seq 1 $(($2 * 10))); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"; rc=$?; return 0
+		fi
+		sleep 0.1
+	done
+}
