@@ -4,7 +4,8 @@
 
 TANDEMD="$abs_top_builddir/core/tandemd"
 TANDEMCTL="$abs_top_builddir/core/tandemctl"
-PLUGIN_PATH="$abs_top_builddir/plugins/skel"
+# Every plugin and span driver folder of the build tree.
+PLUGIN_PATH=$(ls -d "$abs_top_builddir"/plugins/* "$abs_top_builddir"/hw/* 2>/dev/null | tr '\n' ':')
 
 tap_n=0
 tap_failed=0
