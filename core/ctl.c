@@ -624,6 +624,22 @@ static int socket_owner(const char *path, const char *user)
 	return 0;
 }
 
+/* The run directory may not exist yet on a fresh install (systemd's
+ * RuntimeDirectory makes it; by hand nobody does). One level only. */
+static void make_parent_dir(const char *path)
+{
+	char dir[4096];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0750) == 0)
+		core_info(LOG_CAT, "created %s", dir);
+}
+
 static bool socket_in_use(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -660,6 +676,7 @@ struct ctl_server *ctl_listen(uv_loop_t *loop, const char *path,
 	srv->path = xstrdup(path);
 	uv_pipe_init(loop, &srv->pipe, 0);
 	srv->pipe.data = srv;
+	make_parent_dir(path);
 	if (socket_in_use(path)) {
 		core_error(LOG_CAT, "control socket %s: another node is "
 			   "listening on it", path);

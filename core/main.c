@@ -96,22 +96,35 @@ static void markdown_escape(const char *s)
 	}
 }
 
-/* A configuration reference table for docs/ (see contrib/gen-config-ref). */
+static const char *field(const struct ctl_record *rec, const char *key)
+{
+	for (size_t k = 0; k < rec->nfields; k++)
+		if (strcmp(rec->fields[k].key, key) == 0)
+			return rec->fields[k].value;
+	return "";
+}
+
+/* The configuration reference for docs/ (contrib/gen-config-ref.sh): a
+ * heading and a table per section. */
 static void print_markdown(const struct tnd_reply *r)
 {
 	static const char *const cols[] = { "param", "type", "default",
 					    "range", "reload", "help" };
+	const char *section = NULL;
 
-	printf("| parameter | type | default | range | reloadable | "
-	       "meaning |\n|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < r->nrecords; i++) {
 		const struct ctl_record *rec = &r->records[i];
 
+		if (!section || strcmp(section, field(rec, "section")) != 0) {
+			section = field(rec, "section");
+			printf("%s## [%s]\n\n| parameter | type | default | "
+			       "range | reloadable | meaning |\n"
+			       "|---|---|---|---|---|---|\n",
+			       i ? "\n" : "", section);
+		}
 		for (size_t c = 0; c < ARRAY_SIZE(cols); c++) {
 			fputs(c ? " | " : "| ", stdout);
-			for (size_t k = 0; k < rec->nfields; k++)
-				if (strcmp(rec->fields[k].key, cols[c]) == 0)
-					markdown_escape(rec->fields[k].value);
+			markdown_escape(field(rec, cols[c]));
 		}
 		fputs(" |\n", stdout);
 	}
