@@ -694,9 +694,13 @@ struct ctl_server *ctl_listen(uv_loop_t *loop, const char *path,
 		uv_close((uv_handle_t *)&srv->pipe, server_closed);
 		return NULL;
 	}
-	if (chmod(path, 0660) < 0 || socket_owner(path, user) < 0) {
-		core_error(LOG_CAT, "control socket %s: cannot set owner/mode",
-			   path);
+	if (chmod(path, 0660) < 0) {
+		core_error(LOG_CAT, "control socket %s: chmod: %s", path,
+			   strerror(errno));
+		ctl_close(srv);
+		return NULL;
+	}
+	if (socket_owner(path, user) < 0) {
 		ctl_close(srv);
 		return NULL;
 	}

@@ -144,6 +144,15 @@ static int apply_log_settings(struct node *node)
 	return 0;
 }
 
+static void check_user(struct tnd_config *cfg, const char *user)
+{
+	struct cfg_key *key = config_key(config_section(cfg, "node"), "user");
+
+	if (user && *user && !getpwnam(user))
+		config_error(cfg, key ? key->line : 0,
+			     "[node] user '%s' does not exist", user);
+}
+
 int node_configure(struct node *node, const char *config_path,
 		   const char *extra_plugin_path)
 {
@@ -158,6 +167,7 @@ int node_configure(struct node *node, const char *config_path,
 			    node_params, &node->cfg);
 	config_apply_params(cfg, config_section(cfg, "plugins"), "plugins",
 			    plugins_params, &node->plugins_cfg);
+	check_user(cfg, node->cfg.user);
 	if (cfg->nerrors)
 		return -EINVAL;
 	apply_log_settings(node);
