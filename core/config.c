@@ -438,52 +438,55 @@ static int check_range(const struct tnd_param *param, double v, char *why,
 	return 0;
 }
 
+/* After strto(u)ll: the whole text must be the number, and fit. */
+static int number_done(const char *text, const char *end, const char *what,
+		       char *why, size_t why_size)
+{
+	if (end == text || *end != '\0') {
+		snprintf(why, why_size, "not %s", what);
+		return -EINVAL;
+	}
+	if (errno == ERANGE) {
+		snprintf(why, why_size, "too large");
+		return -ERANGE;
+	}
+	return 0;
+}
+
 static int parse_int(const struct tnd_param *param, const char *text,
 		     void *dst, char *why, size_t why_size)
 {
 	char *end;
 	long long v;
+	int rc;
 
 	errno = 0;
 	v = strtoll(text, &end, 0);
-	if (end == text || *end != '\0') {
-		snprintf(why, why_size, "not an integer");
-		return -EINVAL;
-	}
-	if (errno == ERANGE) {
-		snprintf(why, why_size, "too large");
-		return -ERANGE;
-	}
-	if (check_range(param, (double)v, why, why_size))
-		return -ERANGE;
-	*(long long *)dst = v;
-	return 0;
+	rc = number_done(text, end, "an integer", why, why_size);
+	if (rc == 0 && check_range(param, (double)v, why, why_size))
+		rc = -ERANGE;
+	if (rc == 0)
+		*(long long *)dst = v;
+	return rc;
 }
 
 static int parse_uint(const struct tnd_param *param, const char *text,
 		      void *dst, char *why, size_t why_size)
 {
-	char *end;
-	unsigned long long v;
+	char *end = (char *)text;
+	unsigned long long v = 0;
+	int rc;
 
 	errno = 0;
-	if (text[0] == '-' || text[0] == '+') {
-		snprintf(why, why_size, "not an unsigned integer");
-		return -EINVAL;
-	}
-	v = strtoull(text, &end, 0);
-	if (end == text || *end != '\0') {
-		snprintf(why, why_size, "not an unsigned integer");
-		return -EINVAL;
-	}
-	if (errno == ERANGE) {
-		snprintf(why, why_size, "too large");
-		return -ERANGE;
-	}
-	if (check_range(param, (double)v, why, why_size))
-		return -ERANGE;
-	*(unsigned long long *)dst = v;
-	return 0;
+	/* strtoull accepts "-1" as a huge number: refuse any sign. */
+	if (text[0] != '-' && text[0] != '+')
+		v = strtoull(text, &end, 0);
+	rc = number_done(text, end, "an unsigned integer", why, why_size);
+	if (rc == 0 && check_range(param, (double)v, why, why_size))
+		rc = -ERANGE;
+	if (rc == 0)
+		*(unsigned long long *)dst = v;
+	return rc;
 }
 
 static int parse_bool(const char *text, void *dst, char *why, size_t why_size)

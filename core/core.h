@@ -185,6 +185,7 @@ void reply_field_str(struct tnd_reply *r, const char *key, const char *value,
 		     bool number);
 void reply_vtext(struct tnd_reply *r, const char *fmt, va_list ap);
 int reply_verror(struct tnd_reply *r, const char *fmt, va_list ap);
+int reply_error(struct tnd_reply *r, const char *fmt, ...) TND_PRINTF(2, 3);
 /* Render for people or as JSON into a malloc'd string. */
 char *reply_render(const struct tnd_reply *r, bool json);
 

@@ -118,10 +118,7 @@ int reply_verror(struct tnd_reply *r, const char *fmt, va_list ap)
 	return -EINVAL;
 }
 
-static int reply_error(struct tnd_reply *r, const char *fmt, ...)
-	TND_PRINTF(2, 3);
-
-static int reply_error(struct tnd_reply *r, const char *fmt, ...)
+int reply_error(struct tnd_reply *r, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;

@@ -470,17 +470,6 @@ static void api_reply_text(struct tnd_reply *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int api_reply_error(struct tnd_reply *r, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = reply_verror(r, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 static const char *node_name(void)
 {
 	return host_node && host_node->cfg.name ? host_node->cfg.name : "tandem";
@@ -563,7 +552,7 @@ const struct tnd_host_api host_api = {
 	.reply_field = api_reply_field,
 	.reply_field_num = api_reply_field_num,
 	.reply_text = api_reply_text,
-	.reply_error = api_reply_error,
+	.reply_error = reply_error,
 	.counter_new = counter_new,
 	.counter_add = counter_add,
 	.counter_get = counter_get,
