@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <ltdl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,19 +251,19 @@ static void report_cycle(struct sort_state *st, size_t again)
 	core_error(LOG_CAT, "plugin dependency cycle: %s", chain);
 }
 
-static int visit(struct sort_state *st, size_t i)
-{
-	const struct tnd_plugin *d = st->ld->plugins[i].desc;
+static int visit(struct sort_state *st, size_t i);
 
-	if (st->mark[i] == DONE)
-		return 0;
-	if (st->mark[i] == VISITING) {
-		report_cycle(st, i);
-		return -ELOOP;
-	}
-	st->mark[i] = VISITING;
-	st->path[st->depth++] = i;
-	for (const struct tnd_service_ref *r = d->requires; r && r->name; r++) {
+/* ABI 1.1 added `uses`; an older descriptor ends before it. */
+static bool has_uses(const struct tnd_plugin *d)
+{
+	return d->size >= offsetof(struct tnd_plugin, uses) + sizeof(d->uses);
+}
+
+/* Visit the providers of `refs` so they come before plugin i. */
+static int visit_providers(struct sort_state *st, size_t i,
+			   const struct tnd_service_ref *refs)
+{
+	for (const struct tnd_service_ref *r = refs; r && r->name; r++) {
 		unsigned found;
 		struct plugin_inst *p = provider_of(st->ld, r, &found);
 		int rc;
@@ -273,6 +274,27 @@ static int visit(struct sort_state *st, size_t i)
 		if (rc)
 			return rc;
 	}
+	return 0;
+}
+
+static int visit(struct sort_state *st, size_t i)
+{
+	const struct tnd_plugin *d = st->ld->plugins[i].desc;
+	int rc;
+
+	if (st->mark[i] == DONE)
+		return 0;
+	if (st->mark[i] == VISITING) {
+		report_cycle(st, i);
+		return -ELOOP;
+	}
+	st->mark[i] = VISITING;
+	st->path[st->depth++] = i;
+	rc = visit_providers(st, i, d->requires);
+	if (rc == 0 && has_uses(d))
+		rc = visit_providers(st, i, d->uses);
+	if (rc)
+		return rc;
 	st->depth--;
 	st->mark[i] = DONE;
 	st->order[st->norder++] = i;

@@ -25,7 +25,7 @@ done
 
 "$TANDEMD" --check -c "$WORK/missing.conf" 2> "$WORK/err"; rc=$?
 check "a missing config file is refused" sh -c "[ $rc = 1 ] && grep -q 'missing.conf: cannot read: No such file' '$WORK/err'"
-check "--version names the ABI" sh -c "'$TANDEMD' --version | grep -q 'plugin ABI 1.0'"
+check "--version names the ABI" sh -c "'$TANDEMD' --version | grep -q 'plugin ABI 1\.1'"
 "$TANDEMD" --list-params --plugin-path "$PLUGIN_PATH" skel > "$WORK/out"
 check "--list-params shows a plugin's parameters" grep -Eq '^skel +interval_ms +unsigned +1000 +10..3600000 +yes' "$WORK/out"
 finish

@@ -66,9 +66,11 @@ static void test_refusals(void)
 
 	configure("[plugins]\nload = tp_c tp_b tp_a\n", &rc);
 	ok(rc == 0, "good plugins with dependencies load");
+	configure("[plugins]\nload = tp_v10 tp_user\n", &rc);
+	ok(rc == 0, "an ABI 1.0 plugin loads, and a used service may be absent");
 	refused("[plugins]\nload = tp_abi\n",
-		"plugin 'tp_abi': built for plugin ABI 99.0, this tandemd has "
-		"ABI 1.0", "ABI major mismatch");
+		"plugin 'tp_abi': built for plugin ABI 99.1, this tandemd has "
+		"ABI 1.1", "ABI major mismatch");
 	refused("[plugins]\nload = tp_small\n",
 		"plugin 'tp_small': descriptor is 8 bytes", "struct too small");
 	refused("[plugins]\nload = tp_needy\n",
@@ -108,6 +110,25 @@ static char *read_trace(void)
 	if (f)
 		fclose(f);
 	return buf;
+}
+
+static void test_uses_order(void)
+{
+	struct node node = { 0 };
+	int rc;
+
+	write_file(trace_path, "");
+	write_file(conf_path, "[plugins]\nload = tp_user tp_a\n");
+	capture_begin();
+	rc = node_configure(&node, conf_path, getenv("TP_DIR"));
+	if (rc == 0)
+		rc = node_check(&node);
+	node_free(&node);
+	capture_end();
+	ok(rc == 0 && strcmp(read_trace(), "tp_a init\ntp_user init\n"
+			     "tp_user fini\ntp_a fini\n") == 0,
+	   "a used service's provider is initialised first (got: %s)",
+	   read_trace());
 }
 
 static void test_lifecycle(void)
@@ -166,8 +187,9 @@ int main(void)
 	close(fd1);
 	close(fd2);
 	setenv("TP_TRACE", trace_path, 1);
-	tap_plan(19);
+	tap_plan(21);
 	test_refusals();
+	test_uses_order();
 	test_lifecycle();
 	unlink(conf_path);
 	unlink(trace_path);

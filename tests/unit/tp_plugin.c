@@ -15,6 +15,9 @@
 #ifndef TP_ABI_MAJOR
 #define TP_ABI_MAJOR TND_ABI_MAJOR
 #endif
+#ifndef TP_ABI_MINOR
+#define TP_ABI_MINOR TND_ABI_MINOR
+#endif
 #ifndef TP_SIZE
 #define TP_SIZE sizeof(struct tnd_plugin)
 #endif
@@ -122,9 +125,18 @@ static const struct tnd_service_ref tp_requires[] = {
 #define tp_requires NULL
 #endif
 
+#ifdef TP_USES
+static const struct tnd_service_ref tp_uses[] = {
+	{ TP_USES, 1 },
+	TND_SERVICE_END
+};
+#else
+#define tp_uses NULL
+#endif
+
 TND_PLUGIN_DEFINE(TP_NAME) = {
 	.abi_major = TP_ABI_MAJOR,
-	.abi_minor = TND_ABI_MINOR,
+	.abi_minor = TP_ABI_MINOR,
 	.size = TP_SIZE,
 	.name = STR(TP_NAME),
 	.version = "0",
@@ -137,4 +149,5 @@ TND_PLUGIN_DEFINE(TP_NAME) = {
 	.start = tp_start,
 	.stop = tp_stop,
 	.fini = tp_fini,
+	.uses = tp_uses,
 };

@@ -39,7 +39,7 @@ extern "C" {
 #endif
 
 #define TND_ABI_MAJOR 1
-#define TND_ABI_MINOR 0
+#define TND_ABI_MINOR 1
 
 #if defined(__GNUC__)
 #define TND_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -277,6 +277,14 @@ struct tnd_plugin {
 	int (*stop)(void);
 	void (*fini)(void);
 	void (*reload)(const char *const *changed);
+
+	/* ---- ABI 1.1 ---- */
+	/*
+	 * Services used when present: a loaded provider starts before this
+	 * plugin (as with `requires`), but a missing one is no error. The
+	 * plugin checks with service_get() in init() or start().
+	 */
+	const struct tnd_service_ref *uses;
 };
 
 #define TND_PLUGIN_CONCAT_(a, b) a##_LTX_##b
