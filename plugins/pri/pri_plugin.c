@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pri_int.h"
+#include "tandem/tdm.h"
 
 TND_PLUGIN_DECLARE(pri);
 #define SELF (&TND_PLUGIN_SYMBOL(pri))
@@ -384,6 +385,13 @@ static const struct tnd_service_ref pri_provides[] = {
 
 static const char *const pri_sections[] = { "pri", NULL };
 
+/* A span driver, when loaded, starts first: its D-channels exist by the
+ * time ours open (pri_tdm.c still retries, for a span that comes later). */
+static const struct tnd_service_ref pri_uses[] = {
+	{ TDM_SERVICE, TDM_SERVICE_VERSION },
+	TND_SERVICE_END
+};
+
 TND_PLUGIN_DEFINE(pri) = {
 	TND_PLUGIN_HEADER,
 	.name = "pri",
@@ -398,4 +406,5 @@ TND_PLUGIN_DEFINE(pri) = {
 	.start = pri_start,
 	.stop = pri_stop,
 	.fini = pri_fini,
+	.uses = pri_uses,
 };
