@@ -154,6 +154,8 @@ static void io_ready(uv_poll_t *uv, int status, int uv_events)
 		events |= TND_IO_READ;
 	if (uv_events & UV_WRITABLE)
 		events |= TND_IO_WRITE;
+	if (uv_events & UV_PRIORITIZED)
+		events |= TND_IO_PRIORITY;
 	io->cb(io, io->fd, events, io->arg);
 }
 
@@ -198,6 +200,8 @@ static int io_start(struct tnd_io *io, int events)
 		uv_events |= UV_READABLE;
 	if (events & TND_IO_WRITE)
 		uv_events |= UV_WRITABLE;
+	if (events & TND_IO_PRIORITY)
+		uv_events |= UV_PRIORITIZED;
 	return uv_poll_start(&io->uv, uv_events, io_ready);
 }
 
@@ -517,6 +521,25 @@ static const char *where(const char *section, const char *key)
 	return buf;
 }
 
+static int plugin_config_error(const char *section, const char *key,
+			       const char *fmt, ...)
+{
+	struct tnd_config *cfg = host_node ? host_node->config : NULL;
+	struct cfg_section *sec = cfg ? config_section(cfg, section) : NULL;
+	struct cfg_key *k = key ? config_key(sec, key) : NULL;
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cfg)
+		config_error(cfg, k ? k->line : sec ? sec->line : 0, "%s", msg);
+	else
+		core_error(LOG_CAT, "%s", msg);
+	return -EINVAL;
+}
+
 static void stopped(struct tnd_plugin *self)
 {
 	struct plugin_inst *inst = owner_of(self);
@@ -557,6 +580,7 @@ const struct tnd_host_api host_api = {
 	.counter_add = counter_add,
 	.counter_get = counter_get,
 	.stopped = stopped,
+	.config_error = plugin_config_error,
 };
 
 void host_setup(struct node *node, uv_loop_t *loop)

@@ -184,13 +184,15 @@ static int init_plugins(struct node *node)
 {
 	for (size_t i = 0; i < node->loader.nplugins; i++) {
 		struct plugin_inst *inst = &node->loader.plugins[i];
+		int errors = node->config->nerrors;
 		int rc = inst->desc->init(&host_api, inst->cfg);
 
-		if (rc != 0) {
+		/* A plugin that reported its config errors said it all. */
+		if (rc != 0 && node->config->nerrors == errors)
 			core_error(LOG_CAT, "plugin %s failed to initialise "
 				   "(%d)", inst->desc->name, rc);
+		if (rc != 0)
 			return rc < 0 ? rc : -EINVAL;
-		}
 		inst->state = PLUGIN_INITED;
 		if (node->config->nerrors) /* a plugin's own section check */
 			return -EINVAL;
@@ -515,6 +517,53 @@ static void free_fresh(struct node *node, void **cfgs)
 	free(cfgs);
 }
 
+static bool same_keys_and_values(struct cfg_section *a, struct cfg_section *b)
+{
+	if (!a || !b || a->nkeys != b->nkeys)
+		return false;
+	for (size_t k = 0; k < a->nkeys; k++) {
+		struct cfg_key *other = config_key(b, a->keys[k].name);
+
+		if (!other || strcmp(other->value, a->keys[k].value) != 0)
+			return false;
+	}
+	return true;
+}
+
+static bool owned_by_prefix(struct node *node, const char *section)
+{
+	for (size_t i = 0; i < node->loader.nplugins; i++)
+		if (owns_prefix(node->loader.plugins[i].desc, section))
+			return true;
+	return false;
+}
+
+/* Sections a plugin owns by prefix ([span N]) are read in its init():
+ * a change to them, or one added or removed, needs a restart. */
+static void note_section_changes(struct node *node, struct tnd_config *old,
+				 struct tnd_config *fresh,
+				 struct reload_report *rep)
+{
+	struct tnd_config *cfgs[2] = { fresh, old };
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < cfgs[pass]->nsections; i++) {
+			struct cfg_section *sec = &cfgs[pass]->sections[i];
+			struct cfg_section *other =
+				config_section(cfgs[!pass], sec->name);
+			size_t used = strlen(rep->restart);
+
+			if (!owned_by_prefix(node, sec->name) ||
+			    (other && (pass == 1 ||
+				       same_keys_and_values(sec, other))))
+				continue;
+			snprintf(rep->restart + used,
+				 sizeof(rep->restart) - used, "%s[%s]",
+				 used ? ", " : "", sec->name);
+		}
+	}
+}
+
 static int reload_refused(struct tnd_config *fresh, struct tnd_reply *reply)
 {
 	int errors = fresh ? fresh->nerrors : 1;
@@ -556,6 +605,7 @@ int node_reload(struct node *node, struct tnd_reply *reply)
 	reload_params("plugins", plugins_params, &node->plugins_cfg,
 		      &plugins_cfg, &rep, changed, ARRAY_SIZE(changed));
 	apply_fresh(node, cfgs, &rep);
+	note_section_changes(node, node->config, fresh, &rep);
 	free_fresh(node, cfgs);
 	if (strstr(rep.changed, "node.log_level"))
 		apply_log_settings(node);

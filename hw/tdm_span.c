@@ -179,8 +179,8 @@ static void span_error(const struct tdm_span *span, const char *key,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	tnd_error("%s: [%s] %s", the_drv->host->where(span->section, key),
-		  span->section, msg);
+	the_drv->host->config_error(span->section, key, "[%s] %s",
+				    span->section, msg);
 }
 
 struct collect {
@@ -211,9 +211,9 @@ static int collect_span(const char *section, void *arg)
 	unsigned no;
 
 	if (parse_number(section, &no) < 0) {
-		tnd_error("%s: [%s]: a span section is [span N], N from 1 "
-			  "to %d", drv->host->where(section, NULL), section,
-			  TDM_MAX_SPANS);
+		drv->host->config_error(section, NULL, "[%s]: a span section "
+					"is [span N], N from 1 to %d", section,
+					TDM_MAX_SPANS);
 		c->errors++;
 		return 0;
 	}

@@ -53,32 +53,32 @@ static const struct tnd_param sim_span_params[] = {
 
 static int check_peer(struct tdm_driver *drv, struct tdm_span *s)
 {
-	const char *at = drv->host->where(s->section, "peer");
+	const struct tnd_host_api *host = drv->host;
 	struct tdm_span *p = tdm_span_find(drv, (unsigned)s->cfg.peer);
 
 	if (s->cfg.peer == s->no) {
-		tnd_error("%s: [%s] peer = %llu: a span cannot be wired to "
-			  "itself (span loopback N on loops it)", at,
-			  s->section, s->cfg.peer);
-		return -EINVAL;
+		return host->config_error(s->section, "peer", "[%s] peer = %llu: "
+					  "a span cannot be wired to itself "
+					  "(span loopback N on loops it)",
+					  s->section, s->cfg.peer);
 	}
 	if (!p) {
-		tnd_error("%s: [%s] peer = %llu: there is no [span %llu]", at,
-			  s->section, s->cfg.peer, s->cfg.peer);
-		return -EINVAL;
+		return host->config_error(s->section, "peer", "[%s] peer = %llu: "
+					  "there is no [span %llu]", s->section,
+					  s->cfg.peer, s->cfg.peer);
 	}
 	if (p->cfg.peer != s->no) {
-		tnd_error("%s: [%s] peer = %llu, but [span %u] names peer "
-			  "%llu: a cable has two ends; set peer = %u there",
-			  at, s->section, s->cfg.peer, p->no, p->cfg.peer,
-			  s->no);
-		return -EINVAL;
+		return host->config_error(s->section, "peer", "[%s] peer = %llu, "
+					  "but [span %u] names peer %llu: a "
+					  "cable has two ends; set peer = %u "
+					  "there", s->section, s->cfg.peer,
+					  p->no, p->cfg.peer, s->no);
 	}
 	if (p->type != s->type && !(p->type != TDM_SPAN_E1 &&
 				    s->type != TDM_SPAN_E1)) {
-		tnd_error("%s: [%s] peer = %llu: an E1 cannot be wired to a "
-			  "T1/J1", at, s->section, s->cfg.peer);
-		return -EINVAL;
+		return host->config_error(s->section, "peer", "[%s] peer = %llu: "
+					  "an E1 cannot be wired to a T1/J1",
+					  s->section, s->cfg.peer);
 	}
 	return 0;
 }
@@ -86,11 +86,11 @@ static int check_peer(struct tdm_driver *drv, struct tdm_span *s)
 static int sim_check_span(struct tdm_driver *drv, struct tdm_span *s)
 {
 	if (s->cfg.peer && s->cfg.cable[0]) {
-		tnd_error("%s: [%s] cable = %s: the span is already wired to "
-			  "span %llu (peer); a span has one cable",
-			  drv->host->where(s->section, "cable"), s->section,
-			  s->cfg.cable, s->cfg.peer);
-		return -EINVAL;
+		return drv->host->config_error(s->section, "cable", "[%s] cable "
+					       "= %s: the span is already wired "
+					       "to span %llu (peer); a span has "
+					       "one cable", s->section,
+					       s->cfg.cable, s->cfg.peer);
 	}
 	if (s->cfg.peer)
 		return check_peer(drv, s);

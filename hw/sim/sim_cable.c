@@ -36,12 +36,10 @@ int sim_cable_check(struct sim *s, struct sim_span *ss)
 
 	(void)s;
 	if (strlen(span->cfg.cable) >= sizeof(sun.sun_path)) {
-		tnd_error("%s: [%s] cable = %s: a unix socket path is at most "
-			  "%zu characters", sim.drv.host->where(span->section,
-								"cable"),
-			  span->section, span->cfg.cable,
-			  sizeof(sun.sun_path) - 1);
-		return -EINVAL;
+		return sim.drv.host->config_error(
+			span->section, "cable", "[%s] cable = %s: a unix socket "
+			"path is at most %zu characters", span->section,
+			span->cfg.cable, sizeof(sun.sun_path) - 1);
 	}
 	return 0;
 }

@@ -112,6 +112,56 @@ static char *read_trace(void)
 	return buf;
 }
 
+/* A plugin's own config check: one line with the key's place. */
+static void test_plugin_config_error(void)
+{
+	struct node node = { 0 };
+	const char *log;
+	int rc;
+
+	write_file(conf_path, "[plugins]\nload = tp_a\n[tp_a]\n\nreject = yes\n");
+	capture_begin();
+	rc = node_configure(&node, conf_path, getenv("TP_DIR"));
+	if (rc == 0)
+		rc = node_check(&node);
+	node_free(&node);
+	log = capture_end();
+	ok(rc != 0 && strstr(log, ":5: [tp_a] reject: refused by the plugin") &&
+	   count_lines(log, " error ") == 1,
+	   "a plugin's config error names file:line, in one line");
+	if (count_lines(log, " error ") != 1)
+		printf("# %s", log);
+}
+
+/* Sections owned by prefix are read at init: a change needs a restart. */
+static void test_reload_sections(void)
+{
+	struct node node = { 0 };
+	struct tnd_reply reply;
+	char *text;
+	int rc;
+
+	write_file(conf_path, "[plugins]\nload = tp_a\n[tpx 1]\nk = 1\n"
+			      "[tpx 2]\nk = 1\n");
+	capture_begin();
+	rc = node_configure(&node, conf_path, getenv("TP_DIR"));
+	write_file(conf_path, "[plugins]\nload = tp_a\n[tpx 1]\nk = 2\n"
+			      "[tpx 3]\nk = 1\n[tp_a]\npending = yes\n");
+	reply_init(&reply);
+	if (rc == 0)
+		rc = node_reload(&node, &reply);
+	text = reply_render(&reply, false);
+	node_free(&node);
+	capture_end();
+	ok(rc == 0 && strstr(text, "need_restart: tp_a.pending, [tpx 1], "
+			     "[tpx 3], [tpx 2]"),
+	   "a reload names changed, added and removed owned sections");
+	if (!strstr(text, "[tpx 1]"))
+		printf("# %s", text);
+	free(text);
+	reply_free(&reply);
+}
+
 static void test_uses_order(void)
 {
 	struct node node = { 0 };
@@ -187,9 +237,11 @@ int main(void)
 	close(fd1);
 	close(fd2);
 	setenv("TP_TRACE", trace_path, 1);
-	tap_plan(21);
+	tap_plan(23);
 	test_refusals();
 	test_uses_order();
+	test_reload_sections();
+	test_plugin_config_error();
 	test_lifecycle();
 	unlink(conf_path);
 	unlink(trace_path);

@@ -30,6 +30,7 @@ struct tp_cfg {
 	unsigned long long stop_after_ms;
 	int pending;
 	int fail_start;
+	int reject;
 };
 
 static const struct tnd_host_api *host;
@@ -43,6 +44,8 @@ static const struct tnd_param tp_params[] = {
 		  "finish stopping 20 ms after stop() is called"),
 	TND_PARAM("fail_start", TND_BOOL, struct tp_cfg, fail_start, "no",
 		  "make start() fail"),
+	TND_PARAM("reject", TND_BOOL, struct tp_cfg, reject, "no",
+		  "init() reports this key as a config error"),
 	TND_PARAM_END
 };
 
@@ -73,6 +76,10 @@ static int tp_init(const struct tnd_host_api *api, void *config)
 	host = api;
 	cfg = config;
 	trace("init");
+	if (cfg->reject)
+		return host->config_error(STR(TP_NAME), "reject",
+					  "[%s] reject: refused by the plugin",
+					  STR(TP_NAME));
 #ifdef TP_PROVIDES
 	return host->service_register(SELF, TP_PROVIDES, 1, &tp_params);
 #else
@@ -125,6 +132,12 @@ static const struct tnd_service_ref tp_requires[] = {
 #define tp_requires NULL
 #endif
 
+#ifdef TP_SECTION
+static const char *const tp_sections[] = { TP_SECTION, NULL };
+#else
+#define tp_sections NULL
+#endif
+
 #ifdef TP_USES
 static const struct tnd_service_ref tp_uses[] = {
 	{ TP_USES, 1 },
@@ -149,5 +162,6 @@ TND_PLUGIN_DEFINE(TP_NAME) = {
 	.start = tp_start,
 	.stop = tp_stop,
 	.fini = tp_fini,
+	.sections = tp_sections,
 	.uses = tp_uses,
 };

@@ -135,6 +135,7 @@ enum tnd_log_level {
 enum tnd_io_events {
 	TND_IO_READ = 1,
 	TND_IO_WRITE = 2,
+	TND_IO_PRIORITY = 4, /* out-of-band data, POLLPRI (DAHDI events) */
 };
 
 struct tnd_plugin;
@@ -240,6 +241,17 @@ struct tnd_host_api {
 	 * stop_timeout_ms).
 	 */
 	void (*stopped)(struct tnd_plugin *self);
+
+	/* ---- ABI 1.1 ---- */
+	/*
+	 * Report a mistake in the config the plugin found itself (in init(),
+	 * for a section it owns): logged as "file:line: message" with the
+	 * line of `key` in `section` (of the section when key is NULL or
+	 * absent) and counted, so start-up and `tandemd --check` fail with
+	 * that one line. Returns -EINVAL for the plugin to pass on.
+	 */
+	int (*config_error)(const char *section, const char *key,
+			    const char *fmt, ...) TND_PRINTF(3, 4);
 };
 
 /* ---- The descriptor -------------------------------------------------- */
