@@ -33,14 +33,6 @@ action = ring
 CONF
 
 ctl() { "$TANDEMCTL" -s "$SOCK" "$@"; }
-# wait_for FILE PATTERN: bounded wait (10 s) for a line in a file.
-wait_for() {
-	for _ in $(seq 1 100); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # wait_ctl PATTERN ARGS...: bounded wait for a tandemctl answer.
 wait_ctl() {
 	pat=$1; shift

@@ -51,3 +51,12 @@ wait_exit() {
 		sleep 0.1
 	done
 }
+
+# wait_for FILE PATTERN: bounded wait (10 s) for a line matching PATTERN.
+wait_for() {
+	for _ in $(seq 1 100); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
