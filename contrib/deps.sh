@@ -10,9 +10,10 @@ PACKAGES="
   libosip2-dev libsrtp2-dev libspandsp-dev
   libfreediameter-dev freediameter-extensions
   libpri-dev dahdi-source
-  libsqlite3-dev sqlite3 libssl-dev openssl
+  libsqlite3-dev sqlite3 libssl-dev openssl libxml2-dev
   valgrind clang libclang-rt-14-dev
-  sip-tester iproute2 procps psmisc
+  sip-tester iproute2 util-linux procps psmisc python3
+  kamailio kamailio-ims-modules kamailio-presence-modules
 "
 
 as_root() {

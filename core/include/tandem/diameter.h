@@ -120,15 +120,19 @@ enum dia_3gpp_result {
 struct dia_msg; /* a freeDiameter message (struct msg) */
 struct dia_avp; /* an AVP inside a message, or a message's top level */
 
-/* What a message's header says. Strings point into the message. */
+/* What a message's header says. Strings point into the message and are
+ * not NUL-terminated; NULL when the AVP is absent. */
 struct dia_msg_info {
 	uint32_t app_id;
 	uint32_t cmd_code;
 	int is_request;
+	int is_error; /* the E bit */
 	uint32_t hop_by_hop;
 	uint32_t end_to_end;
-	const char *session_id; /* NUL-terminated copy in the message, or NULL */
-	const char *origin_host; /* the peer it came from, or NULL */
+	const uint8_t *session_id;
+	size_t session_id_len;
+	const uint8_t *origin_host;
+	size_t origin_host_len;
 };
 
 /*
@@ -247,8 +251,7 @@ struct diameter_service {
 	int (*set_failed_avp)(struct dia_msg *ans, struct dia_avp *avp);
 	/* The result of an answer: Result-Code (vendor 0), or the
 	 * Experimental-Result's vendor and code. -ENOENT when neither. */
-	int (*result)(struct dia_msg *ans, uint32_t *vendor_id,
-		      uint32_t *code);
+	int (*result)(struct dia_msg *ans, uint32_t *vendor_id, uint32_t *code);
 };
 
 #endif /* TANDEM_DIAMETER_H */
