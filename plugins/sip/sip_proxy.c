@@ -1,0 +1,1172 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * sip_proxy: the RFC 3261 section 16 proxy, stateful (a response context
+ * per request, with its server and client transactions) or stateless
+ * (16.11).
+ *
+ * Requests are forwarded as the bytes received with targeted edits: our
+ * Via on top, received/rport on the previous one (RFC 3581), Max-Forwards
+ * decremented, our Route entries removed, Record-Route inserted (twice
+ * when the two sides use different transports or addresses, RFC 5658).
+ * Responses lose their top Via the same way. The libosip2 copy the
+ * transaction machines keep gets the same Via and Route edits, so the
+ * ACK and CANCEL they build are right; it is never serialised for
+ * sending. DESIGN.md measured a libosip2 rebuild at about twice the cost
+ * of a parse; the edits cost a copy.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sip_int.h"
+
+enum sip_mode sip_mode;
+
+static struct sip_peer next_hop;
+static bool have_next_hop;
+
+struct host_entry {
+	char *name;
+	struct sip_addr addr;
+};
+
+static struct host_entry *hosts;
+static size_t nhosts;
+static unsigned nctx;
+
+#define MAX_BRANCHES 8
+
+struct proxy_ctx;
+
+struct proxy_branch {
+	struct proxy_ctx *ctx;
+	struct sip_txn *client; /* NULL once it ended */
+	struct sip_peer to;
+	int status;		/* final status, 0 while pending */
+	bool provisional;	/* a 1xx came: a CANCEL may be sent */
+	bool cancel_pending;
+};
+
+/* RFC 3261 16's response context. */
+struct proxy_ctx {
+	struct sip_txn *server; /* NULL once it ended */
+	enum sip_method_id method;
+	unsigned refs;
+	bool cancelled;
+	int best_status;
+	osip_message_t *best_rsp;
+	char *best_wire;
+	size_t best_len;
+	unsigned nbranches;
+	struct proxy_branch br[MAX_BRANCHES];
+};
+
+/* ---- Configuration ---------------------------------------------------------- */
+
+static int parse_hosts(void)
+{
+	char *spec, *save = NULL, *word;
+	int rc = 0;
+
+	if (!sip_cfg->hosts || !*sip_cfg->hosts)
+		return 0;
+	spec = strdup(sip_cfg->hosts);
+	if (!spec)
+		return -ENOMEM;
+	for (word = strtok_r(spec, " ,\t", &save); word && !rc;
+	     word = strtok_r(NULL, " ,\t", &save)) {
+		char *eq = strchr(word, '=');
+		struct host_entry *h;
+
+		if (!eq) {
+			rc = -EINVAL;
+			break;
+		}
+		h = realloc(hosts, (nhosts + 1) * sizeof(*h));
+		if (!h) {
+			rc = -ENOMEM;
+			break;
+		}
+		hosts = h;
+		h = &hosts[nhosts];
+		*eq = '\0';
+		if (sip_addr_from(&h->addr, eq + 1, strlen(eq + 1), 0) < 0 ||
+		    !(h->name = strdup(word))) {
+			rc = -EINVAL;
+			break;
+		}
+		nhosts++;
+	}
+	free(spec);
+	if (rc)
+		tnd_error("%s: hosts: want NAME=IP words",
+			  sip_host->where("sip", "hosts"));
+	return rc;
+}
+
+static int parse_next_hop(void)
+{
+	const char *nh = sip_cfg->next_hop;
+
+	if (!nh || !*nh)
+		return 0;
+	if (sip_peer_parse(nh, &next_hop) < 0) {
+		tnd_error("%s: next_hop: want udp|tcp:IP:PORT",
+			  sip_host->where("sip", "next_hop"));
+		return -EINVAL;
+	}
+	have_next_hop = true;
+	return 0;
+}
+
+int sip_proxy_init(void)
+{
+	const char *mode = sip_cfg->mode;
+
+	sip_mode = strcmp(mode, "proxy") == 0	  ? SIP_MODE_PROXY :
+		   strcmp(mode, "stateless") == 0 ? SIP_MODE_STATELESS :
+						    SIP_MODE_ENDPOINT;
+	if (parse_hosts() < 0 || parse_next_hop() < 0)
+		return -EINVAL;
+	return 0;
+}
+
+void sip_proxy_fini(void)
+{
+	for (size_t i = 0; i < nhosts; i++)
+		free(hosts[i].name);
+	free(hosts);
+	hosts = NULL;
+	nhosts = 0;
+	have_next_hop = false;
+}
+
+/* ---- Targets ----------------------------------------------------------------- */
+
+int sip_resolve_uri(const osip_uri_t *uri, struct sip_peer *to)
+{
+	osip_uri_param_t *transport = NULL, *maddr = NULL;
+	const char *host;
+	bool sips;
+	int port;
+
+	if (!uri || !uri->scheme || !uri->host)
+		return -EINVAL;
+	sips = strcasecmp(uri->scheme, "sips") == 0;
+	if (!sips && strcasecmp(uri->scheme, "sip") != 0)
+		return -EPROTONOSUPPORT;
+	osip_uri_uparam_get_byname((osip_uri_t *)uri, "transport", &transport);
+	osip_uri_uparam_get_byname((osip_uri_t *)uri, "maddr", &maddr);
+	memset(to, 0, sizeof(*to));
+	to->proto = sips ? SIP_TLS : SIP_UDP;
+	if (transport && transport->gvalue &&
+	    sip_proto_parse(transport->gvalue, strlen(transport->gvalue),
+			    &to->proto) < 0)
+		return -EPROTONOSUPPORT;
+	port = uri->port ? atoi(uri->port) : (to->proto == SIP_TLS ? 5061 :
+									  5060);
+	if (port <= 0 || port > 65535)
+		return -EINVAL;
+	host = maddr && maddr->gvalue ? maddr->gvalue : uri->host;
+	if (sip_addr_from(&to->addr, host, strlen(host), port) == 0)
+		return 0;
+	/* RFC 3263 look-ups come later; labs use static `hosts` */
+	for (size_t i = 0; i < nhosts; i++) {
+		if (strcasecmp(hosts[i].name, host) == 0) {
+			to->addr = hosts[i].addr;
+			if (to->addr.u.sa.sa_family == AF_INET6)
+				to->addr.u.sin6.sin6_port = htons((uint16_t)port);
+			else
+				to->addr.u.sin.sin_port = htons((uint16_t)port);
+			return 0;
+		}
+	}
+	return -EHOSTUNREACH;
+}
+
+static bool uri_is_local(const osip_uri_t *uri)
+{
+	if (!uri || !uri->host)
+		return false;
+	return sip_is_local(uri->host, strlen(uri->host),
+			    uri->port ? atoi(uri->port) : 0);
+}
+
+/* ---- Replies ---------------------------------------------------------------- */
+
+static void proxy_reply(struct sip_msg *m, struct sip_txn *t, int code,
+			const char *extra)
+{
+	if (t)
+		sip_txn_respond(t, code, NULL, extra, NULL, NULL, 0);
+	else if (m->method != SIP_M_ACK)
+		sip_reply_stateless(m, code, NULL, extra);
+}
+
+/* ---- Validation (RFC 3261 16.3) ------------------------------------------------ */
+
+static uint32_t fnv(uint32_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619U;
+	return h;
+}
+
+static uint32_t fnv_str(uint32_t h, const char *s)
+{
+	return s ? fnv(h, s, strlen(s)) : h;
+}
+
+/* The loop-detection part of our branches (RFC 3261 16.6 step 8): what
+ * identifies the request as it reached us, so a spiral (new Request-URI)
+ * is no loop. */
+static uint32_t loop_hash(const struct sip_msg *m)
+{
+	osip_generic_param_t *ftag = NULL, *ttag = NULL;
+	const struct sip_hdr *pr = sip_scan_hdr(m->scan, SIP_H_PROXY_REQUIRE, 0);
+	uint32_t h = 2166136261U;
+
+	osip_from_get_tag(m->osip->from, &ftag);
+	osip_to_get_tag(m->osip->to, &ttag);
+	h = fnv(h, m->raw + m->scan->ruri.off, m->scan->ruri.len);
+	h = fnv_str(h, ftag ? ftag->gvalue : NULL);
+	h = fnv_str(h, ttag ? ttag->gvalue : NULL);
+	h = fnv_str(h, m->osip->call_id->number);
+	h = fnv_str(h, m->osip->cseq->number);
+	if (pr)
+		h = fnv(h, m->raw + pr->value.off, pr->value.len);
+	return h;
+}
+
+/* Is any Via ours, with a branch of this very request? */
+static bool is_loop(const struct sip_msg *m, const char *prefix)
+{
+	const struct sip_scan *s = m->scan;
+	size_t plen = strlen(prefix);
+
+	for (unsigned k = 0; k < s->count[SIP_H_VIA]; k++) {
+		const struct sip_hdr *h = sip_scan_hdr(s, SIP_H_VIA, k);
+		uint32_t off = h->value.off, end = off + h->value.len;
+		struct sip_via v;
+
+		while (off < end && sip_via_parse(s, off, end, &v) == 0) {
+			if (v.branch.len >= plen &&
+			    memcmp(m->raw + v.branch.off, prefix, plen) == 0 &&
+			    sip_is_local(m->raw + v.host.off, v.host.len,
+					 v.port))
+				return true;
+			if (!v.more)
+				break;
+			off = v.end + 1;
+		}
+	}
+	return false;
+}
+
+static int max_forwards(const struct sip_msg *m)
+{
+	const struct sip_hdr *h = sip_scan_hdr(m->scan, SIP_H_MAX_FORWARDS, 0);
+
+	/* the scan checked it is 1*DIGIT <= 255 */
+	return h ? atoi(m->raw + h->value.off) : -1;
+}
+
+/* ---- Route processing (RFC 3261 16.4, 16.5) ------------------------------------ */
+
+struct route_plan {
+	unsigned pop;		/* our Route entries at the top */
+	bool strict;		/* the Request-URI was ours (16.4) */
+	bool local;		/* the request is for this node */
+	const osip_uri_t *target;
+	struct sip_peer to;
+	const char *new_ruri;	/* a handler's target (16.5), or NULL */
+	osip_uri_t *new_uri;	/* the same, parsed; owned */
+};
+
+static int plan_route(const struct sip_msg *m, struct route_plan *p)
+{
+	const osip_message_t *req = m->osip;
+	int nroutes = osip_list_size(&req->routes);
+	osip_route_t *r;
+
+	memset(p, 0, sizeof(*p));
+	/* 16.4: a strict router before us put our URI in the R-URI and
+	 * the real one in the last Route */
+	if (nroutes > 0 && uri_is_local(req->req_uri)) {
+		p->strict = true;
+		nroutes--;
+	}
+	while ((int)p->pop < nroutes) {
+		r = osip_list_get(&req->routes, (int)p->pop);
+		if (!r || !uri_is_local(r->url))
+			break;
+		p->pop++;
+	}
+	if ((int)p->pop < nroutes) {
+		r = osip_list_get(&req->routes, (int)p->pop);
+		p->target = r->url;
+	} else if (p->strict) {
+		r = osip_list_get(&req->routes, nroutes);
+		p->target = r->url;
+	} else if (have_next_hop) {
+		p->to = next_hop;
+		return 0;
+	} else if (uri_is_local(req->req_uri)) {
+		p->local = true;
+		return 0;
+	} else {
+		p->target = req->req_uri;
+	}
+	return sip_resolve_uri(p->target, &p->to);
+}
+
+/* ---- The forwarded bytes --------------------------------------------------------- */
+
+struct fwd_edit {
+	const char *ruri;	/* new Request-URI or NULL */
+	unsigned drop_first;	/* Route entries to drop from the top */
+	bool drop_last;		/* and the last one (strict routing) */
+	unsigned nroutes;	/* Route entries in the message */
+	const char *via;	/* our Via line */
+	const char *rr;		/* our Record-Route line(s) or NULL */
+	int max_forwards;
+};
+
+/* End of the list element starting at `p` (a comma outside <> and ""). */
+static const char *element_end(const char *p, const char *end)
+{
+	bool quoted = false;
+	char prev = 0;
+	int angle = 0;
+
+	for (; p < end; prev = *p++) {
+		if (*p == '"' && prev != '\\')
+			quoted = !quoted;
+		else if (!quoted && *p == '<')
+			angle++;
+		else if (!quoted && *p == '>' && angle)
+			angle--;
+		else if (!quoted && !angle && *p == ',')
+			return p;
+	}
+	return end;
+}
+
+static unsigned count_elements(const char *p, const char *end)
+{
+	unsigned n = 0;
+
+	while (p < end) {
+		n++;
+		p = element_end(p, end);
+		if (p < end)
+			p++;
+	}
+	return n;
+}
+
+/* Copy a Route line without the elements the edit drops. */
+static void put_route_line(struct sip_buf *b, const struct sip_msg *m,
+			   const struct sip_hdr *h, unsigned *index,
+			   const struct fwd_edit *e)
+{
+	const char *p = m->raw + h->value.off, *end = p + h->value.len;
+	bool any = false;
+
+	while (p < end) {
+		const char *q = element_end(p, end);
+		bool drop = *index < e->drop_first ||
+			    (e->drop_last && *index == e->nroutes - 1);
+
+		while (p < q && strchr(" \t\r\n", *p))
+			p++;
+		if (!drop) {
+			sip_buf_str(b, any ? ", " : "Route: ");
+			sip_buf_add(b, p, (size_t)(q - p));
+			any = true;
+		}
+		(*index)++;
+		p = q < end ? q + 1 : end;
+	}
+	if (any)
+		sip_buf_add(b, "\r\n", 2);
+}
+
+static unsigned route_count(const struct sip_msg *m)
+{
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < m->scan->count[SIP_H_ROUTE]; k++) {
+		const struct sip_hdr *h = sip_scan_hdr(m->scan, SIP_H_ROUTE, k);
+		const char *p = m->raw + h->value.off;
+
+		n += count_elements(p, p + h->value.len);
+	}
+	return n;
+}
+
+static void put_start_line(struct sip_buf *b, const struct sip_msg *m,
+			   const char *ruri)
+{
+	const struct sip_scan *s = m->scan;
+
+	if (!ruri) {
+		sip_buf_add(b, m->raw, s->start_line.len);
+	} else {
+		sip_buf_add(b, m->raw + s->method.off, s->method.len);
+		sip_buf_add(b, " ", 1);
+		sip_buf_str(b, ruri);
+		sip_buf_add(b, " SIP/2.0", 8);
+	}
+	sip_buf_add(b, "\r\n", 2);
+}
+
+static void put_end(struct sip_buf *b, const struct sip_msg *m)
+{
+	sip_buf_add(b, "\r\n", 2);
+	sip_buf_add(b, m->raw + m->scan->body_off, m->scan->body_len);
+}
+
+static int build_request(struct sip_buf *b, const struct sip_msg *m,
+			 const struct fwd_edit *e)
+{
+	const struct sip_scan *s = m->scan;
+	bool via_done = false, rr_done = !e->rr, mf_done = false;
+	unsigned route_index = 0;
+
+	put_start_line(b, m, e->ruri);
+	for (unsigned i = 0; i < s->nhdrs; i++) {
+		const struct sip_hdr *h = &s->hdrs[i];
+
+		/* without Record-Route of its own, ours goes after the Vias */
+		if (!rr_done && via_done && h->id != SIP_H_VIA &&
+		    !s->count[SIP_H_RECORD_ROUTE]) {
+			sip_buf_str(b, e->rr);
+			rr_done = true;
+		}
+		switch (h->id) {
+		case SIP_H_VIA:
+			if (via_done)
+				break;
+			sip_buf_str(b, e->via);
+			sip_msg_put_top_via(b, m, h);
+			via_done = true;
+			continue;
+		case SIP_H_RECORD_ROUTE:
+			if (!rr_done) {
+				sip_buf_str(b, e->rr);
+				rr_done = true;
+			}
+			break;
+		case SIP_H_MAX_FORWARDS:
+			sip_buf_printf(b, "Max-Forwards: %d\r\n",
+				       e->max_forwards);
+			mf_done = true;
+			continue;
+		case SIP_H_ROUTE:
+			if (e->drop_first || e->drop_last) {
+				put_route_line(b, m, h, &route_index, e);
+				continue;
+			}
+			break;
+		default:
+			break;
+		}
+		sip_buf_add(b, m->raw + h->line.off, h->line.len);
+	}
+	if (!rr_done)
+		sip_buf_str(b, e->rr);
+	if (!mf_done)
+		/* RFC 3261 16.6 step 3 */
+		sip_buf_printf(b, "Max-Forwards: %d\r\n", e->max_forwards);
+	put_end(b, m);
+	return b->failed ? -ENOMEM : 0;
+}
+
+/* A response without its top Via (RFC 3261 16.7 step 3); a 503 becomes
+ * a 500 (16.7 step 6). */
+static int build_response(struct sip_buf *b, const struct sip_msg *m)
+{
+	const struct sip_scan *s = m->scan;
+	bool via_done = false;
+
+	if (s->status == 503)
+		sip_buf_str(b, "SIP/2.0 500 Server Internal Error\r\n");
+	else
+		put_start_line(b, m, NULL);
+	for (unsigned i = 0; i < s->nhdrs; i++) {
+		const struct sip_hdr *h = &s->hdrs[i];
+
+		if (h->id == SIP_H_VIA && !via_done) {
+			via_done = true;
+			if (m->via.more) {
+				const char *p = m->raw + m->via.end + 1;
+				const char *end = m->raw + h->value.off +
+						  h->value.len;
+
+				while (p < end && strchr(" \t\r\n", *p))
+					p++;
+				sip_buf_str(b, "Via: ");
+				sip_buf_add(b, p, (size_t)(end - p));
+				sip_buf_add(b, "\r\n", 2);
+			}
+			continue;
+		}
+		sip_buf_add(b, m->raw + h->line.off, h->line.len);
+	}
+	put_end(b, m);
+	return b->failed ? -ENOMEM : 0;
+}
+
+/* ---- libosip2's copy ----------------------------------------------------------- */
+
+static int edit_machine_copy(osip_message_t *req, const char *via_value,
+			     struct route_plan *p)
+{
+	osip_via_t *via;
+	osip_route_t *r;
+
+	if (osip_via_init(&via) != 0)
+		return -ENOMEM;
+	if (osip_via_parse(via, via_value) != 0) {
+		osip_via_free(via);
+		return -EINVAL;
+	}
+	osip_list_add(&req->vias, via, 0);
+	if (p->strict) {
+		int last = osip_list_size(&req->routes) - 1;
+
+		r = osip_list_get(&req->routes, last);
+		osip_list_remove(&req->routes, last);
+		osip_uri_free(req->req_uri);
+		req->req_uri = r->url;
+		r->url = NULL;
+		osip_route_free(r);
+	}
+	for (unsigned i = 0; i < p->pop; i++) {
+		r = osip_list_get(&req->routes, 0);
+		osip_list_remove(&req->routes, 0);
+		osip_route_free(r);
+	}
+	if (p->new_uri) {
+		osip_uri_free(req->req_uri);
+		req->req_uri = p->new_uri;
+		p->new_uri = NULL;
+	}
+	return 0;
+}
+
+static void drop_top_via(osip_message_t *rsp)
+{
+	osip_via_t *via = osip_list_get(&rsp->vias, 0);
+
+	if (via) {
+		osip_list_remove(&rsp->vias, 0);
+		osip_via_free(via);
+	}
+	if (rsp->status_code == 503) {
+		rsp->status_code = 500;
+		osip_free(rsp->reason_phrase);
+		rsp->reason_phrase = osip_strdup("Server Internal Error");
+	}
+}
+
+/* ---- Response context --------------------------------------------------------- */
+
+static void ctx_unref(struct proxy_ctx *ctx)
+{
+	if (--ctx->refs)
+		return;
+	if (ctx->best_rsp)
+		osip_message_free(ctx->best_rsp);
+	free(ctx->best_wire);
+	free(ctx);
+	nctx--;
+}
+
+static void on_server_end(struct sip_txn *t, void *arg)
+{
+	struct proxy_ctx *ctx = arg;
+
+	(void)t;
+	ctx->server = NULL;
+	ctx_unref(ctx);
+}
+
+static const struct sip_txn_ops server_ops = {
+	.terminated = on_server_end,
+};
+
+static struct proxy_ctx *ctx_new(struct sip_txn *server,
+				 enum sip_method_id method)
+{
+	struct proxy_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return NULL;
+	ctx->server = server;
+	ctx->method = method;
+	ctx->refs = 1;
+	server->ops = &server_ops;
+	server->arg = ctx;
+	nctx++;
+	return ctx;
+}
+
+static bool all_final(const struct proxy_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->nbranches; i++)
+		if (!ctx->br[i].status)
+			return false;
+	return true;
+}
+
+static void send_cancel(struct proxy_branch *b);
+
+static void cancel_others(struct proxy_ctx *ctx, const struct proxy_branch *keep)
+{
+	for (unsigned i = 0; i < ctx->nbranches; i++) {
+		struct proxy_branch *b = &ctx->br[i];
+
+		if (b == keep || b->status || !b->client)
+			continue;
+		if (b->provisional)
+			send_cancel(b);
+		else
+			b->cancel_pending = true;
+	}
+}
+
+/* The response goes up in the server transaction; a 2xx that comes when
+ * it has ended is forwarded on its own (RFC 3261 16.7 step 5). */
+static void pass_up(struct proxy_ctx *ctx, osip_message_t *rsp,
+		    const char *wire, size_t len)
+{
+	struct sip_txn *st = ctx->server;
+	int code = rsp->status_code;
+	int rc;
+
+	if (!st) {
+		osip_message_free(rsp);
+		return;
+	}
+	rc = sip_txn_respond_msg(st, rsp, wire, len); /* takes rsp */
+	if (rc == -EALREADY && code >= 200 && code < 300) {
+		if (sip_send(&st->peer, wire, len) < 0)
+			sip_count(sip_stats.tx_errors);
+		else
+			sip_count(sip_stats.tx_rsp[2]);
+	}
+}
+
+static void forward_response(struct proxy_branch *b, struct sip_msg *m)
+{
+	struct sip_buf wire = { 0 };
+	osip_message_t *rsp = sip_txn_take_response(b->client);
+
+	if (!rsp)
+		return;
+	if (build_response(&wire, m) < 0) {
+		osip_message_free(rsp);
+		sip_buf_free(&wire);
+		return;
+	}
+	drop_top_via(rsp);
+	pass_up(b->ctx, rsp, wire.data, wire.len);
+	sip_buf_free(&wire);
+}
+
+/* RFC 3261 16.7 step 6: 6xx first, else the lowest class. */
+static bool better(int code, int best)
+{
+	if (!best)
+		return true;
+	if (best >= 600)
+		return false;
+	if (code >= 600)
+		return true;
+	return code / 100 < best / 100;
+}
+
+static void keep_best(struct proxy_branch *b, struct sip_msg *m)
+{
+	struct proxy_ctx *ctx = b->ctx;
+	struct sip_buf wire = { 0 };
+	osip_message_t *rsp;
+
+	if (ctx->best_rsp && !better(b->status, ctx->best_status))
+		return;
+	rsp = sip_txn_take_response(b->client);
+	if (!rsp || build_response(&wire, m) < 0) {
+		if (rsp)
+			osip_message_free(rsp);
+		sip_buf_free(&wire);
+		return;
+	}
+	drop_top_via(rsp);
+	if (ctx->best_rsp)
+		osip_message_free(ctx->best_rsp);
+	free(ctx->best_wire);
+	ctx->best_rsp = rsp;
+	ctx->best_wire = wire.data;
+	ctx->best_len = wire.len;
+	ctx->best_status = b->status;
+}
+
+static void send_best(struct proxy_ctx *ctx)
+{
+	if (!ctx->server)
+		return;
+	if (ctx->best_rsp) {
+		osip_message_t *rsp = ctx->best_rsp;
+
+		ctx->best_rsp = NULL;
+		pass_up(ctx, rsp, ctx->best_wire, ctx->best_len);
+		return;
+	}
+	/* RFC 3261 16.7 step 6 / 16.8: no response at all */
+	sip_txn_respond(ctx->server, ctx->best_status ? ctx->best_status : 408,
+			NULL, NULL, NULL, NULL, 0);
+}
+
+static void on_branch_response(struct sip_txn *ct, osip_message_t *rsp,
+			       struct sip_msg *m, void *arg)
+{
+	struct proxy_branch *b = arg;
+	int code = rsp->status_code;
+
+	(void)ct;
+	if (code < 200) {
+		b->provisional = true;
+		if (b->cancel_pending) {
+			send_cancel(b);
+			b->cancel_pending = false;
+		}
+		if (code > 100) /* 16.7 step 3: a 100 stops here */
+			forward_response(b, m);
+		return;
+	}
+	b->status = code;
+	if (code < 300) {
+		forward_response(b, m);
+		if (b->ctx->method == SIP_M_INVITE)
+			cancel_others(b->ctx, b); /* 16.7 step 10 */
+		return;
+	}
+	if (code >= 600)
+		cancel_others(b->ctx, b);
+	keep_best(b, m);
+	if (all_final(b->ctx))
+		send_best(b->ctx);
+}
+
+static void on_branch_timeout(struct sip_txn *ct, void *arg)
+{
+	struct proxy_branch *b = arg;
+
+	(void)ct;
+	if (b->status)
+		return;
+	/* RFC 3261 16.8: a timeout is a 408 of that branch */
+	b->status = 408;
+	if (!b->ctx->best_status)
+		b->ctx->best_status = 408;
+	if (all_final(b->ctx))
+		send_best(b->ctx);
+}
+
+static void on_branch_end(struct sip_txn *ct, void *arg)
+{
+	struct proxy_branch *b = arg;
+
+	(void)ct;
+	b->client = NULL;
+	if (!b->status) {
+		b->status = 408;
+		if (!b->ctx->best_status)
+			b->ctx->best_status = 408;
+		if (all_final(b->ctx))
+			send_best(b->ctx);
+	}
+	ctx_unref(b->ctx);
+}
+
+static const struct sip_txn_ops branch_ops = {
+	.response = on_branch_response,
+	.timeout = on_branch_timeout,
+	.terminated = on_branch_end,
+};
+
+/* ---- CANCEL (RFC 3261 9.1, 16.10) ---------------------------------------------- */
+
+static osip_message_t *build_cancel(const osip_message_t *inv)
+{
+	osip_message_t *c;
+	osip_via_t *via;
+	int rc = osip_message_init(&c);
+
+	if (rc != 0)
+		return NULL;
+	c->sip_method = osip_strdup("CANCEL");
+	c->sip_version = osip_strdup("SIP/2.0");
+	rc |= osip_uri_clone(inv->req_uri, &c->req_uri);
+	rc |= osip_call_id_clone(inv->call_id, &c->call_id);
+	rc |= osip_from_clone(inv->from, &c->from);
+	rc |= osip_to_clone(inv->to, &c->to);
+	rc |= osip_cseq_clone(inv->cseq, &c->cseq);
+	rc |= osip_via_clone(osip_list_get(&inv->vias, 0), &via);
+	if (rc != 0) {
+		osip_message_free(c);
+		return NULL;
+	}
+	osip_list_add(&c->vias, via, -1);
+	osip_free(c->cseq->method);
+	c->cseq->method = osip_strdup("CANCEL");
+	osip_list_clone(&inv->routes, &c->routes,
+			(int (*)(void *, void **))osip_route_clone);
+	osip_message_set_max_forwards(c, "70");
+	osip_message_set_content_length(c, "0");
+	return c;
+}
+
+int sip_send_cancel(struct sip_txn *ict, const struct sip_peer *to)
+{
+	const osip_message_t *inv;
+	osip_message_t *c;
+	osip_generic_param_t *branch = NULL;
+	char *wire;
+	size_t len;
+
+	if (!ict || !ict->otx || !ict->otx->orig_request)
+		return -EINVAL;
+	inv = ict->otx->orig_request;
+	c = build_cancel(inv);
+	if (!c)
+		return -ENOMEM;
+	osip_via_t *via = osip_list_get(&c->vias, 0);
+
+	osip_via_param_get_byname(via, "branch", &branch);
+	if (!branch || !branch->gvalue ||
+	    osip_message_to_str(c, &wire, &len) != 0) {
+		osip_message_free(c);
+		return -EINVAL;
+	}
+	/* the CANCEL's transaction needs no user: its 200 ends it */
+	sip_txn_client_new(c, wire, len, branch->gvalue, to, NULL, NULL);
+	osip_free(wire);
+	return 0;
+}
+
+static void send_cancel(struct proxy_branch *b)
+{
+	sip_send_cancel(b->client, &b->to);
+}
+
+bool sip_proxy_cancel(struct sip_txn *ist)
+{
+	struct proxy_ctx *ctx;
+
+	if (ist->ops != &server_ops)
+		return false;
+	ctx = ist->arg;
+	ctx->cancelled = true;
+	cancel_others(ctx, NULL);
+	return true;
+}
+
+/* ---- Forwarding (RFC 3261 16.6) --------------------------------------------------- */
+
+static bool wants_record_route(const struct sip_msg *m)
+{
+	osip_generic_param_t *tag = NULL;
+
+	if (!sip_cfg->record_route)
+		return false;
+	if (m->method != SIP_M_INVITE && m->method != SIP_M_SUBSCRIBE &&
+	    m->method != SIP_M_REFER && m->method != SIP_M_NOTIFY)
+		return false;
+	osip_to_get_tag(m->osip->to, &tag);
+	return !tag; /* in-dialog requests keep their route set */
+}
+
+static void put_rr_uri(struct sip_buf *b, const struct sip_listener *l)
+{
+	sip_buf_printf(b, "Record-Route: <sip:%s:%d", l->host, l->port);
+	if (l->proto != SIP_UDP)
+		sip_buf_printf(b, ";transport=%s",
+			       l->proto == SIP_TCP ? "tcp" : "tls");
+	sip_buf_str(b, ";lr>\r\n");
+}
+
+/* RFC 5658: both sides when requests cross transports or addresses. */
+static void build_rr(struct sip_buf *b, const struct sip_listener *in,
+		     const struct sip_listener *out)
+{
+	put_rr_uri(b, out);
+	if (in && in != out)
+		put_rr_uri(b, in);
+}
+
+/* Branch: cookie, our mark, the loop hash, then something unique
+ * (stateful) or derived from the incoming branch (stateless, 16.11). */
+static void make_branch(const struct sip_msg *m, uint32_t loop, bool stateful,
+			char *out, size_t size)
+{
+	char token[17];
+
+	if (stateful) {
+		sip_random_token(token, sizeof(token));
+		snprintf(out, size, "z9hG4bKtnd%08x.%s", loop, token);
+	} else {
+		uint32_t h = fnv(2166136261U, m->raw + m->via.branch.off,
+				 m->via.branch.len);
+
+		h = fnv(h, m->raw + m->via.host.off, m->via.host.len);
+		snprintf(out, size, "z9hG4bKtnd%08x.s%08x", loop, h);
+	}
+}
+
+static void forward(struct sip_msg *m, struct sip_txn *t,
+		    struct route_plan *p, uint32_t loop)
+{
+	struct sip_listener *out = sip_listener_for(p->to.proto, &p->to.addr);
+	struct sip_buf via = { 0 }, rr = { 0 }, wire = { 0 };
+	struct fwd_edit e = { 0 };
+	char branch[64], *ruri = NULL;
+	struct proxy_ctx *ctx;
+	osip_message_t *req;
+	int mf = max_forwards(m);
+
+	if (!out) {
+		proxy_reply(m, t, 503, NULL);
+		return;
+	}
+	p->to.listener = out;
+	make_branch(m, loop, t != NULL, branch, sizeof(branch));
+	sip_buf_printf(&via, "Via: SIP/2.0/%s %s:%d;branch=%s\r\n",
+		       sip_proto_name(out->proto), out->host, out->port,
+		       branch);
+	if (wants_record_route(m))
+		build_rr(&rr, m->src.listener, out);
+	if (p->strict) {
+		const osip_route_t *last = osip_list_get(
+			&m->osip->routes, osip_list_size(&m->osip->routes) - 1);
+
+		osip_uri_to_str(last->url, &ruri);
+	}
+	e.ruri = p->new_ruri ? p->new_ruri : ruri;
+	e.drop_first = p->pop;
+	e.drop_last = p->strict;
+	e.nroutes = route_count(m);
+	e.via = via.data;
+	e.rr = rr.len ? rr.data : NULL;
+	e.max_forwards = mf < 0 ? 70 : mf - 1;
+	if (via.failed || rr.failed || build_request(&wire, m, &e) < 0) {
+		proxy_reply(m, t, 500, NULL);
+		goto out;
+	}
+	if (!t) {
+		if (sip_send(&p->to, wire.data, wire.len) < 0) {
+			sip_count(sip_stats.tx_errors);
+		} else {
+			sip_count(sip_stats.fwd_stateless);
+			sip_count(sip_stats.tx_req[m->method]);
+		}
+		goto out;
+	}
+	req = sip_txn_take_request(t);
+	ctx = req ? ctx_new(t, m->method) : NULL;
+	if (!ctx || edit_machine_copy(req, via.data + 5, p) < 0) {
+		if (req)
+			osip_message_free(req);
+		sip_txn_respond(t, 500, NULL, NULL, NULL, NULL, 0);
+		goto out;
+	}
+	ctx->br[0] = (struct proxy_branch){ .ctx = ctx, .to = p->to };
+	ctx->nbranches = 1;
+	ctx->refs++;
+	ctx->br[0].client = sip_txn_client_new(req, wire.data, wire.len,
+					       branch, &p->to, &branch_ops,
+					       &ctx->br[0]);
+	if (!ctx->br[0].client) {
+		ctx->refs--;
+		ctx->br[0].status = 503;
+		sip_txn_respond(t, 503, NULL, NULL, NULL, NULL, 0);
+	} else {
+		sip_count(sip_stats.fwd_stateful);
+	}
+out:
+	osip_free(ruri);
+	sip_buf_free(&via);
+	sip_buf_free(&rr);
+	sip_buf_free(&wire);
+}
+
+static int unsupported_proxy_require(struct sip_msg *m, struct sip_txn *t)
+{
+	const struct sip_hdr *h = sip_scan_hdr(m->scan, SIP_H_PROXY_REQUIRE, 0);
+	struct sip_buf hdr = { 0 };
+
+	if (!h || m->method == SIP_M_ACK || m->method == SIP_M_CANCEL)
+		return 0;
+	/* RFC 3261 16.3 step 5: we support no proxy extensions */
+	sip_buf_str(&hdr, "Unsupported: ");
+	sip_buf_add(&hdr, m->raw + h->value.off, h->value.len);
+	sip_buf_str(&hdr, "\r\n");
+	proxy_reply(m, t, 420, hdr.failed ? NULL : hdr.data);
+	sip_buf_free(&hdr);
+	return -1;
+}
+
+/* RFC 3261 16.3: what makes a proxy refuse a request; 0 or answered. */
+static int validate(struct sip_msg *m, struct sip_txn *t, uint32_t *loop)
+{
+	char prefix[32];
+
+	/* step 3: Max-Forwards */
+	if (max_forwards(m) == 0) {
+		if (m->method == SIP_M_OPTIONS)
+			sip_core_uas(m, t);
+		else
+			proxy_reply(m, t, 483, NULL);
+		return -1;
+	}
+	/* step 4: loops; a spiral changes the Request-URI and the hash */
+	*loop = loop_hash(m);
+	snprintf(prefix, sizeof(prefix), "z9hG4bKtnd%08x.", *loop);
+	if (is_loop(m, prefix)) {
+		proxy_reply(m, t, 482, NULL);
+		return -1;
+	}
+	return unsupported_proxy_require(m, t);
+}
+
+int sip_proxy_route(struct sip_msg *m, struct sip_txn *t, const char *target)
+{
+	struct route_plan plan;
+	uint32_t loop;
+	int rc;
+
+	if (!target) {
+		sip_proxy_request(m, t);
+		return 0;
+	}
+	if (validate(m, t, &loop) < 0)
+		return 0;
+	rc = plan_route(m, &plan);
+	if (osip_uri_init(&plan.new_uri) != 0)
+		return -ENOMEM;
+	if (osip_uri_parse(plan.new_uri, target) != 0) {
+		osip_uri_free(plan.new_uri);
+		return -EINVAL;
+	}
+	plan.new_ruri = target;
+	plan.local = false;
+	/* a Route left after ours still leads (loose routing); else the
+	 * new Request-URI does */
+	if (rc < 0 || (int)plan.pop >= osip_list_size(&m->osip->routes) -
+					(plan.strict ? 1 : 0))
+		rc = sip_resolve_uri(plan.new_uri, &plan.to);
+	if (rc < 0) {
+		osip_uri_free(plan.new_uri);
+		return rc;
+	}
+	if (m->method == SIP_M_INVITE && t && !t->last_status)
+		sip_txn_respond(t, 100, NULL, NULL, NULL, NULL, 0);
+	forward(m, t, &plan, loop);
+	if (plan.new_uri)
+		osip_uri_free(plan.new_uri);
+	return 0;
+}
+
+void sip_proxy_request(struct sip_msg *m, struct sip_txn *t)
+{
+	struct route_plan plan;
+	uint32_t loop;
+	int rc;
+
+	if (validate(m, t, &loop) < 0)
+		return;
+	rc = plan_route(m, &plan);
+	if (rc == 0 && plan.local) {
+		sip_core_uas(m, t);
+		return;
+	}
+	if (rc < 0) {
+		tnd_debug("no next hop for a %s: %s", sip_method_name(m->method),
+			  strerror(-rc));
+		proxy_reply(m, t, rc == -EPROTONOSUPPORT ? 416 :
+				  rc == -EHOSTUNREACH	 ? 404 :
+							   400,
+			    NULL);
+		return;
+	}
+	forward(m, t, &plan, loop);
+}
+
+/* ---- Stateless responses (RFC 3261 16.7, 16.11) --------------------------------- */
+
+/* The via-parm after the top one: in the same line or the next Via. */
+static int second_via(const struct sip_msg *m, struct sip_via *v)
+{
+	const struct sip_scan *s = m->scan;
+	const struct sip_hdr *h;
+
+	if (m->via.more) {
+		h = sip_scan_hdr(s, SIP_H_VIA, 0);
+		return sip_via_parse(s, m->via.end + 1,
+				     h->value.off + h->value.len, v);
+	}
+	h = sip_scan_hdr(s, SIP_H_VIA, 1);
+	if (!h)
+		return -ENOENT;
+	return sip_via_parse(s, h->value.off, h->value.off + h->value.len, v);
+}
+
+void sip_proxy_stray_response(struct sip_msg *m)
+{
+	const char *raw = m->raw;
+	struct sip_buf wire = { 0 };
+	struct sip_peer to = { 0 };
+	struct sip_via v;
+	int port;
+
+	if (!m->via_ok || !sip_is_local(raw + m->via.host.off, m->via.host.len,
+					m->via.port)) {
+		tnd_debug("a %d response not via us: discarded", m->scan->status);
+		return;
+	}
+	if (second_via(m, &v) < 0 ||
+	    sip_proto_parse(raw + v.transport.off, v.transport.len,
+			    &to.proto) < 0) {
+		tnd_debug("a %d response with no Via to go on: discarded",
+			  m->scan->status);
+		return;
+	}
+	/* RFC 3261 18.2.2 and RFC 3581 4: received and rport first */
+	port = v.rport_port ? v.rport_port : v.port ? v.port :
+	       to.proto == SIP_TLS ? 5061 : 5060;
+	if ((v.received.len ?
+		     sip_addr_from(&to.addr, raw + v.received.off,
+				   v.received.len, port) :
+		     sip_addr_from(&to.addr, raw + v.host.off, v.host.len,
+				   port)) < 0) {
+		tnd_debug("a %d response to a name we do not resolve: "
+			  "discarded", m->scan->status);
+		return;
+	}
+	if (build_response(&wire, m) == 0 &&
+	    sip_send(&to, wire.data, wire.len) == 0)
+		sip_count(sip_stats.fwd_stateless);
+	else
+		sip_count(sip_stats.tx_errors);
+	sip_buf_free(&wire);
+}
+
+void sip_show_proxy(struct tnd_reply *r)
+{
+	sip_host->reply_field(r, "mode", "%s", sip_cfg->mode);
+	sip_host->reply_field_num(r, "contexts", nctx);
+}

@@ -1,0 +1,646 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * sip_service: the "sip" service table of tandem/sip.h, and the hooks the
+ * core calls to give other plugins' handlers their requests.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sip_int.h"
+#include "sip_service_int.h"
+#include "tandem/sip.h"
+
+struct handler {
+	char *method; /* NULL: all */
+	unsigned flags;
+	char *option_tags;
+	sip_request_cb cb;
+	void *arg;
+};
+
+static struct handler *handlers;
+static size_t nhandlers;
+static bool shutting_down;
+
+struct sip_message {
+	const struct sip_msg *m;
+};
+
+struct sip_request {
+	struct sip_message view;
+	struct sip_msg *m;	/* the message; during the callback only */
+	struct sip_txn *t;	/* NULL once the transaction ended */
+	bool in_callback, kept, cancelled;
+	/* a kept request's own copy of the bytes */
+	char *raw;
+	struct sip_scan *scan;
+	struct sip_msg copy;
+};
+
+struct sip_client {
+	struct sip_txn *t;
+	sip_response_cb cb;
+	void *arg;
+	struct sip_peer to;
+	bool provisional, cancel_pending, invite;
+};
+
+/* ---- Handlers ------------------------------------------------------------- */
+
+static bool method_matches(const struct handler *h, const struct sip_msg *m)
+{
+	if (!h->method)
+		return true;
+	return strlen(h->method) == m->scan->method.len &&
+	       memcmp(h->method, m->raw + m->scan->method.off,
+		      m->scan->method.len) == 0;
+}
+
+static int handler_add(const char *method, unsigned flags,
+		       const char *option_tags, sip_request_cb cb, void *arg)
+{
+	struct handler *h = realloc(handlers, (nhandlers + 1) * sizeof(*h));
+
+	if (!h || !cb)
+		return h ? -EINVAL : -ENOMEM;
+	handlers = h;
+	h = &handlers[nhandlers];
+	memset(h, 0, sizeof(*h));
+	h->flags = flags;
+	h->cb = cb;
+	h->arg = arg;
+	if ((method && !(h->method = strdup(method))) ||
+	    (option_tags && !(h->option_tags = strdup(option_tags)))) {
+		free(h->method);
+		return -ENOMEM;
+	}
+	nhandlers++;
+	return 0;
+}
+
+static void handler_remove(sip_request_cb cb, void *arg)
+{
+	for (size_t i = 0; i < nhandlers;) {
+		if (handlers[i].cb == cb && handlers[i].arg == arg) {
+			free(handlers[i].method);
+			free(handlers[i].option_tags);
+			memmove(&handlers[i], &handlers[i + 1],
+				(nhandlers - i - 1) * sizeof(*handlers));
+			nhandlers--;
+		} else {
+			i++;
+		}
+	}
+}
+
+bool sip_service_supports(const char *tag, size_t len)
+{
+	for (size_t i = 0; i < nhandlers; i++) {
+		const char *p = handlers[i].option_tags;
+
+		while (p && *p) {
+			size_t n;
+
+			p += strspn(p, " ,\t");
+			n = strcspn(p, " ,\t");
+			if (n && n == len && strncasecmp(p, tag, n) == 0)
+				return true;
+			p += n;
+		}
+	}
+	return false;
+}
+
+void sip_service_allow(struct sip_buf *b)
+{
+	static const char *const base[] = { "INVITE", "ACK", "BYE", "CANCEL",
+					    "OPTIONS" };
+
+	for (size_t i = 0; i < nhandlers; i++) {
+		bool dup = !handlers[i].method;
+
+		for (size_t k = 0; !dup && k < SIP_ARRAY_SIZE(base); k++)
+			dup = strcmp(base[k], handlers[i].method) == 0;
+		for (size_t k = 0; !dup && k < i; k++)
+			dup = handlers[k].method &&
+			      strcmp(handlers[k].method,
+				     handlers[i].method) == 0;
+		if (!dup)
+			sip_buf_printf(b, ", %s", handlers[i].method);
+	}
+}
+
+void sip_service_supported(struct sip_buf *b)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < nhandlers; i++) {
+		if (!handlers[i].option_tags || !*handlers[i].option_tags)
+			continue;
+		sip_buf_str(b, any ? ", " : "Supported: ");
+		sip_buf_str(b, handlers[i].option_tags);
+		any = true;
+	}
+	if (any)
+		sip_buf_str(b, "\r\n");
+}
+
+bool sip_service_claims(const struct sip_msg *m)
+{
+	for (size_t i = 0; i < nhandlers; i++)
+		if ((handlers[i].flags & SIP_HANDLER_CLAIM) &&
+		    method_matches(&handlers[i], m))
+			return true;
+	return false;
+}
+
+/* ---- Requests ---------------------------------------------------------------- */
+
+static void on_request_end(struct sip_txn *t, void *arg)
+{
+	struct sip_request *req = arg;
+
+	(void)t;
+	req->t = NULL;
+}
+
+static const struct sip_txn_ops kept_ops = {
+	.terminated = on_request_end,
+};
+
+static void request_free(struct sip_request *req)
+{
+	if (req->t && req->t->ops == &kept_ops)
+		sip_txn_detach(req->t);
+	free(req->raw);
+	free(req->scan);
+	free(req);
+}
+
+bool sip_service_request(struct sip_msg *m, struct sip_txn *t)
+{
+	for (size_t i = 0; i < nhandlers; i++) {
+		struct sip_request *req;
+		enum sip_verdict v;
+
+		if (!method_matches(&handlers[i], m))
+			continue;
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return false;
+		req->m = m;
+		req->view.m = m;
+		req->t = t;
+		req->in_callback = true;
+		v = handlers[i].cb(req, handlers[i].arg);
+		req->in_callback = false;
+		if (!req->kept)
+			request_free(req);
+		if (v == SIP_TAKEN)
+			return true;
+	}
+	return false;
+}
+
+bool sip_service_ack(struct sip_msg *m)
+{
+	for (size_t i = 0; i < nhandlers; i++) {
+		struct sip_request req = { .view.m = m, .m = m,
+					   .in_callback = true };
+
+		if (!handlers[i].method ||
+		    strcmp(handlers[i].method, "ACK") != 0)
+			continue;
+		/* an ACK has no transaction: reply() refuses it */
+		if (handlers[i].cb(&req, handlers[i].arg) == SIP_TAKEN)
+			return true;
+	}
+	return false;
+}
+
+bool sip_service_cancel(struct sip_txn *ist)
+{
+	struct sip_request *req;
+
+	if (ist->ops != &kept_ops)
+		return false;
+	req = ist->arg;
+	req->cancelled = true;
+	/* RFC 3261 9.2: the INVITE ends with 487 */
+	sip_txn_respond(ist, 487, NULL, NULL, NULL, NULL, 0);
+	return true;
+}
+
+bool sip_service_stray_response(struct sip_msg *m)
+{
+	(void)m;
+	return false;
+}
+
+static int reply(struct sip_request *req, int status, const char *reason,
+		 const char *headers, const char *body_type, const void *body,
+		 size_t body_len)
+{
+	if (status < 100 || status > 699)
+		return -EINVAL;
+	if (!req->t || req->cancelled)
+		return -EALREADY;
+	return sip_txn_respond(req->t, status, reason, headers, body_type,
+			       body, body_len);
+}
+
+static struct sip_request *keep(struct sip_request *req)
+{
+	struct sip_msg *m = req->m;
+
+	if (req->kept || !req->in_callback || !req->t)
+		return req->kept ? req : NULL;
+	req->raw = malloc(m->len + 1);
+	req->scan = malloc(sizeof(*req->scan));
+	if (!req->raw || !req->scan) {
+		free(req->raw);
+		free(req->scan);
+		req->raw = NULL;
+		req->scan = NULL;
+		return NULL;
+	}
+	memcpy(req->raw, m->raw, m->len);
+	req->raw[m->len] = '\0';
+	*req->scan = *m->scan;
+	req->scan->buf = req->raw;
+	req->copy = *m;
+	req->copy.raw = req->raw;
+	req->copy.scan = req->scan;
+	req->copy.osip = NULL;
+	req->view.m = &req->copy;
+	req->kept = true;
+	req->t->ops = &kept_ops;
+	req->t->arg = req;
+	return req;
+}
+
+static void release(struct sip_request *req)
+{
+	if (req && req->kept && !req->in_callback)
+		request_free(req);
+	else if (req)
+		req->kept = false; /* freed when the callback returns */
+}
+
+static int proxy(struct sip_request *req, const char *target)
+{
+	if (!req->in_callback || !req->t)
+		return -EINVAL;
+	if (req->kept) {
+		/* the proxy owns the transaction from now on */
+		req->t->ops = NULL;
+		req->kept = false;
+		req->view.m = req->m;
+	}
+	return sip_proxy_route(req->m, req->t, target);
+}
+
+static const struct sip_message *request_message(const struct sip_request *req)
+{
+	return &req->view;
+}
+
+/* ---- Reading messages -------------------------------------------------------- */
+
+static int msg_status(const struct sip_message *msg)
+{
+	return msg->m->scan->request ? 0 : msg->m->scan->status;
+}
+
+static struct sip_text span_text(const struct sip_msg *m, struct sip_span sp)
+{
+	return (struct sip_text){ m->raw + sp.off, sp.len };
+}
+
+static struct sip_text msg_method(const struct sip_message *msg)
+{
+	const struct sip_msg *m = msg->m;
+	const struct sip_hdr *cseq;
+	const char *p;
+	size_t n;
+
+	if (m->scan->request)
+		return span_text(m, m->scan->method);
+	/* a response's method is its CSeq's */
+	cseq = sip_scan_hdr(m->scan, SIP_H_CSEQ, 0);
+	if (!cseq)
+		return (struct sip_text){ "", 0 };
+	p = m->raw + cseq->value.off;
+	n = cseq->value.len;
+	while (n && !strchr(" \t", p[n - 1]))
+		n--;
+	return (struct sip_text){ p + n, cseq->value.len - n };
+}
+
+static struct sip_text msg_request_uri(const struct sip_message *msg)
+{
+	return span_text(msg->m, msg->m->scan->ruri);
+}
+
+static int msg_header(const struct sip_message *msg, const char *name,
+		      unsigned index, struct sip_text *value)
+{
+	const struct sip_scan *s = msg->m->scan;
+	enum sip_hdr_id id = sip_hdr_lookup(name, strlen(name));
+	const struct sip_hdr *h = NULL;
+
+	if (id != SIP_H_OTHER) {
+		h = sip_scan_hdr(s, id, index);
+	} else {
+		for (unsigned i = 0; i < s->nhdrs && !h; i++)
+			if (s->hdrs[i].id == SIP_H_OTHER &&
+			    sip_span_eq(s, s->hdrs[i].name, name) &&
+			    index-- == 0)
+				h = &s->hdrs[i];
+	}
+	if (!h)
+		return -ENOENT;
+	*value = span_text(msg->m, h->value);
+	return 0;
+}
+
+static struct sip_text msg_body(const struct sip_message *msg)
+{
+	const struct sip_scan *s = msg->m->scan;
+
+	return (struct sip_text){ msg->m->raw + s->body_off, s->body_len };
+}
+
+static int msg_source(const struct sip_message *msg, char *buf, size_t size)
+{
+	char addr[64];
+	int n;
+
+	sip_addr_str(&msg->m->src.addr, addr, sizeof(addr));
+	n = snprintf(buf, size, "%s %s", sip_proto_name(msg->m->src.proto),
+		     addr);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+static const void *msg_osip(const struct sip_message *msg)
+{
+	return msg->m->osip;
+}
+
+/* ---- Sending requests --------------------------------------------------------- */
+
+static void client_free(struct sip_client *c)
+{
+	if (c->t)
+		sip_txn_detach(c->t);
+	free(c);
+}
+
+/* RFC 3261 13.2.2.4: the UAC core ACKs a 2xx itself, to the Contact,
+ * along the route set the Record-Route gives (reversed). */
+static void ack_2xx(struct sip_client *c, struct sip_msg *m)
+{
+	const osip_message_t *rsp = m->osip;
+	osip_contact_t *contact = osip_list_get(&rsp->contacts, 0);
+	struct sip_buf b = { 0 };
+	struct sip_peer to = c->to;
+	struct sip_listener *l;
+	char branch[24], *uri = NULL, *s;
+	int nrr = osip_list_size(&rsp->record_routes);
+
+	if (!contact || !contact->url ||
+	    osip_uri_to_str(contact->url, &uri) != 0)
+		return;
+	l = sip_listener_for(to.proto, &to.addr);
+	if (!l)
+		goto out;
+	sip_random_token(branch, sizeof(branch));
+	sip_buf_printf(&b, "ACK %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;"
+		       "branch=z9hG4bK%s\r\nMax-Forwards: 70\r\n", uri,
+		       sip_proto_name(to.proto), l->host, l->port, branch);
+	for (int i = nrr - 1; i >= 0; i--) {
+		osip_record_route_t *rr = osip_list_get(&rsp->record_routes, i);
+
+		if (osip_record_route_to_str(rr, &s) == 0) {
+			sip_buf_printf(&b, "Route: %s\r\n", s);
+			osip_free(s);
+		}
+	}
+	if (osip_from_to_str(rsp->from, &s) == 0) {
+		sip_buf_printf(&b, "From: %s\r\n", s);
+		osip_free(s);
+	}
+	if (osip_to_to_str(rsp->to, &s) == 0) {
+		sip_buf_printf(&b, "To: %s\r\n", s);
+		osip_free(s);
+	}
+	sip_buf_printf(&b, "Call-ID: %s%s%s\r\nCSeq: %s ACK\r\n"
+		       "Content-Length: 0\r\n\r\n", rsp->call_id->number,
+		       rsp->call_id->host ? "@" : "",
+		       rsp->call_id->host ? rsp->call_id->host : "",
+		       rsp->cseq->number);
+	/* without a route set the ACK goes where the INVITE went; a
+	 * route set's first hop is the proxy the INVITE went through */
+	if (!b.failed && sip_send(&to, b.data, b.len) == 0)
+		sip_count(sip_stats.tx_req[SIP_M_ACK]);
+out:
+	osip_free(uri);
+	sip_buf_free(&b);
+}
+
+static void on_client_response(struct sip_txn *t, osip_message_t *rsp,
+			       struct sip_msg *m, void *arg)
+{
+	struct sip_client *c = arg;
+	struct sip_message view = { .m = m };
+	int status = rsp->status_code;
+
+	(void)t;
+	if (status < 200) {
+		c->provisional = true;
+		if (c->cancel_pending) {
+			c->cancel_pending = false;
+			sip_send_cancel(c->t, &c->to);
+		}
+	}
+	if (status >= 200 && status < 300 && c->invite)
+		ack_2xx(c, m);
+	c->cb(c, status, &view, c->arg);
+	if (status >= 200)
+		client_free(c);
+}
+
+static void on_client_timeout(struct sip_txn *t, void *arg)
+{
+	struct sip_client *c = arg;
+
+	(void)t;
+	c->cb(c, 408, NULL, c->arg);
+	client_free(c);
+}
+
+static void on_client_end(struct sip_txn *t, void *arg)
+{
+	struct sip_client *c = arg;
+
+	(void)t;
+	c->t = NULL;
+	if (!shutting_down)
+		c->cb(c, 408, NULL, c->arg);
+	free(c);
+}
+
+static const struct sip_txn_ops client_ops = {
+	.response = on_client_response,
+	.timeout = on_client_timeout,
+	.terminated = on_client_end,
+};
+
+/* The next hop of a request: next_hop, the first Route, the R-URI. */
+static int request_target(const struct sip_request_spec *spec,
+			  const osip_message_t *req, struct sip_peer *to)
+{
+	osip_route_t *route = osip_list_get(&req->routes, 0);
+
+	if (spec->next_hop)
+		return sip_peer_parse(spec->next_hop, to);
+	return sip_resolve_uri(route ? route->url : req->req_uri, to);
+}
+
+static int build_request(struct sip_buf *b, const struct sip_request_spec *s,
+			 const struct sip_listener *l, const char *branch)
+{
+	char tag[17], callid[33];
+
+	sip_random_token(tag, sizeof(tag));
+	sip_random_token(callid, sizeof(callid));
+	sip_buf_printf(b, "%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s"
+		       "\r\nMax-Forwards: 70\r\nFrom: %s;tag=%s\r\nTo: %s\r\n"
+		       "Call-ID: %s\r\nCSeq: %u %s\r\n", s->method,
+		       s->request_uri, sip_proto_name(l->proto), l->host,
+		       l->port, branch, s->from, tag, s->to,
+		       s->call_id ? s->call_id : callid,
+		       s->cseq ? s->cseq : 1, s->method);
+	if (s->headers)
+		sip_buf_str(b, s->headers);
+	if (s->body_len && s->body_type)
+		sip_buf_printf(b, "Content-Type: %s\r\n", s->body_type);
+	sip_buf_printf(b, "Content-Length: %zu\r\n\r\n", s->body_len);
+	if (s->body_len)
+		sip_buf_add(b, s->body, s->body_len);
+	return b->failed ? -ENOMEM : 0;
+}
+
+static int send_request(const struct sip_request_spec *spec,
+			sip_response_cb cb, void *arg, struct sip_client **out)
+{
+	struct sip_buf b = { 0 };
+	struct sip_client *c;
+	struct sip_listener *l;
+	osip_message_t *req = NULL, *probe = NULL;
+	char token[17], branch[32];
+	int rc;
+
+	if (!spec || spec->size < sizeof(*spec) || !spec->method ||
+	    !spec->request_uri || !spec->from || !spec->to || !cb ||
+	    strcmp(spec->method, "ACK") == 0 ||
+	    strcmp(spec->method, "CANCEL") == 0)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	sip_random_token(token, sizeof(token));
+	snprintf(branch, sizeof(branch), "z9hG4bK%s", token);
+	/* resolve first: the Via names the listener the request leaves by */
+	rc = build_request(&b, spec, sip_listeners, branch);
+	if (rc == 0 && (osip_message_init(&probe) != 0 ||
+			osip_message_parse(probe, b.data, b.len) != 0))
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = request_target(spec, probe, &c->to);
+	l = rc == 0 ? sip_listener_for(c->to.proto, &c->to.addr) : NULL;
+	if (rc == 0 && !l)
+		rc = -EHOSTUNREACH;
+	if (rc == 0) {
+		b.len = 0;
+		rc = build_request(&b, spec, l, branch);
+	}
+	if (rc == 0 && (osip_message_init(&req) != 0 ||
+			osip_message_parse(req, b.data, b.len) != 0))
+		rc = -EINVAL;
+	if (probe)
+		osip_message_free(probe);
+	if (rc < 0) {
+		if (req)
+			osip_message_free(req);
+		sip_buf_free(&b);
+		free(c);
+		return rc;
+	}
+	c->to.listener = l;
+	c->cb = cb;
+	c->arg = arg;
+	c->invite = strcmp(spec->method, "INVITE") == 0;
+	c->t = sip_txn_client_new(req, b.data, b.len, branch, &c->to,
+				  &client_ops, c);
+	sip_buf_free(&b);
+	if (!c->t) {
+		free(c);
+		return -ECONNREFUSED;
+	}
+	if (out)
+		*out = c;
+	return 0;
+}
+
+static int cancel(struct sip_client *c)
+{
+	if (!c->t || !c->invite)
+		return -EINVAL;
+	if (!c->provisional) {
+		c->cancel_pending = true; /* RFC 3261 9.1: after a 1xx */
+		return 0;
+	}
+	return sip_send_cancel(c->t, &c->to);
+}
+
+static void forget(struct sip_client *c)
+{
+	client_free(c);
+}
+
+const struct sip_service sip_service_table = {
+	.size = sizeof(struct sip_service),
+	.handler_add = handler_add,
+	.handler_remove = handler_remove,
+	.reply = reply,
+	.keep = keep,
+	.release = release,
+	.proxy = proxy,
+	.request_message = request_message,
+	.status = msg_status,
+	.method = msg_method,
+	.request_uri = msg_request_uri,
+	.header = msg_header,
+	.body = msg_body,
+	.source = msg_source,
+	.osip_message = msg_osip,
+	.send_request = send_request,
+	.cancel = cancel,
+	.forget = forget,
+};
+
+void sip_service_fini(void)
+{
+	shutting_down = true;
+	for (size_t i = 0; i < nhandlers; i++) {
+		free(handlers[i].method);
+		free(handlers[i].option_tags);
+	}
+	free(handlers);
+	handlers = NULL;
+	nhandlers = 0;
+}
