@@ -216,6 +216,56 @@ static void io_free(struct tnd_io *io)
 		io_close(&io->base);
 }
 
+/* ---- Once per loop turn ----------------------------------------------- */
+
+struct tnd_turn {
+	struct handle_base base;
+	uv_check_t uv;
+	tnd_turn_cb cb;
+	void *arg;
+};
+
+static void turn_run(uv_check_t *uv)
+{
+	struct tnd_turn *t = uv->data;
+
+	t->cb(t, t->arg);
+}
+
+static void turn_close(struct handle_base *h)
+{
+	struct tnd_turn *t = (struct tnd_turn *)h;
+
+	handle_unlink(h);
+	uv_close((uv_handle_t *)&t->uv, free_on_close);
+}
+
+static struct tnd_turn *turn_new(struct tnd_plugin *self, tnd_turn_cb cb,
+				 void *arg)
+{
+	struct tnd_turn *t = calloc(1, sizeof(*t));
+
+	if (!t || !cb) {
+		free(t);
+		return NULL;
+	}
+	uv_check_init(host_loop, &t->uv);
+	t->uv.data = t;
+	t->cb = cb;
+	t->arg = arg;
+	uv_check_start(&t->uv, turn_run);
+	/* A check handle alone must not keep the loop alive. */
+	uv_unref((uv_handle_t *)&t->uv);
+	handle_link(&t->base, self, turn_close);
+	return t;
+}
+
+static void turn_free(struct tnd_turn *t)
+{
+	if (t)
+		turn_close(&t->base);
+}
+
 /* ---- Work handed to the loop from other threads ------------------------ */
 
 struct loop_call {
@@ -581,6 +631,8 @@ const struct tnd_host_api host_api = {
 	.counter_get = counter_get,
 	.stopped = stopped,
 	.config_error = plugin_config_error,
+	.turn_new = turn_new,
+	.turn_free = turn_free,
 };
 
 void host_setup(struct node *node, uv_loop_t *loop)

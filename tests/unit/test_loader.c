@@ -203,7 +203,8 @@ static void test_lifecycle(void)
 	ok(strcmp(read_trace(),
 		  "tp_a init\ntp_b init\ntp_c init\n"
 		  "tp_a start\ntp_b start\ntp_c start\n"
-		  "tp_c stop\ntp_b stop\ntp_b stopped\ntp_a stop\n"
+		  "tp_c stop after loop turns\ntp_b stop after loop turns\n"
+		  "tp_b stopped\ntp_a stop after loop turns\n"
 		  "tp_c fini\ntp_b fini\ntp_a fini\n") == 0,
 	   "init/start follow the requires graph, stop/fini go in reverse and "
 	   "wait for a pending stop");

@@ -36,6 +36,8 @@ struct tp_cfg {
 static const struct tnd_host_api *host;
 static struct tp_cfg *cfg;
 static struct tnd_timer *timer;
+static struct tnd_turn *turn;
+static unsigned long turns;
 
 static const struct tnd_param tp_params[] = {
 	TND_PARAM("stop_after_ms", TND_UINT, struct tp_cfg, stop_after_ms, "0",
@@ -87,9 +89,16 @@ static int tp_init(const struct tnd_host_api *api, void *config)
 #endif
 }
 
+static void on_turn(struct tnd_turn *t, void *arg)
+{
+	(void)t, (void)arg;
+	turns++;
+}
+
 static int tp_start(void)
 {
 	trace("start");
+	turn = host->turn_new(SELF, on_turn, NULL);
 	if (cfg->fail_start)
 		return -1;
 	timer = host->timer_new(SELF, on_timer, NULL);
@@ -100,7 +109,7 @@ static int tp_start(void)
 
 static int tp_stop(void)
 {
-	trace("stop");
+	trace(turns > 0 ? "stop after loop turns" : "stop");
 	if (!cfg->pending)
 		return 0;
 	host->timer_start(timer, 20, 0);
@@ -110,6 +119,8 @@ static int tp_stop(void)
 static void tp_fini(void)
 {
 	trace("fini");
+	host->turn_free(turn);
+	turn = NULL;
 	/* The timer is left open on purpose: the host must close it. */
 	timer = NULL;
 }

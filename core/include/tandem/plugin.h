@@ -143,11 +143,13 @@ struct tnd_timer;
 struct tnd_io;
 struct tnd_counter;
 struct tnd_config;
+struct tnd_turn;
 
 typedef void (*tnd_timer_cb)(struct tnd_timer *timer, void *arg);
 /* `events` is what is ready, or negative -errno when the watch failed. */
 typedef void (*tnd_io_cb)(struct tnd_io *io, int fd, int events, void *arg);
 typedef void (*tnd_call_cb)(void *arg);
+typedef void (*tnd_turn_cb)(struct tnd_turn *turn, void *arg);
 /* Called once per matching config section; return non-zero to stop. */
 typedef int (*tnd_section_cb)(const char *section, void *arg);
 
@@ -252,6 +254,16 @@ struct tnd_host_api {
 	 */
 	int (*config_error)(const char *section, const char *key,
 			    const char *fmt, ...) TND_PRINTF(3, 4);
+
+	/*
+	 * Run `cb` once per loop turn, right after the loop has handled the
+	 * I/O of that turn: the place to flush work batched during it (group
+	 * database commits, answers queued to another thread). Owned by the
+	 * plugin like a timer.
+	 */
+	struct tnd_turn *(*turn_new)(struct tnd_plugin *self, tnd_turn_cb cb,
+				     void *arg);
+	void (*turn_free)(struct tnd_turn *turn);
 };
 
 /* ---- The descriptor -------------------------------------------------- */
