@@ -4,6 +4,7 @@
  * SpanDSP's dtmf_rx / dtmf_tx.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,4 +237,61 @@ int media_dtmf_generate(struct media_dtmf_generator *gen, int16_t *pcm,
 bool media_dtmf_generator_busy(const struct media_dtmf_generator *gen)
 {
 	return gen->playing || gen->count;
+}
+
+/* ---- tone of open-ended length ------------------------------------------ */
+
+/* Q.23 figure 1: rows 697, 770, 852, 941 Hz; columns 1209, 1336, 1477,
+ * 1633 Hz. */
+static const char keypad[4][5] = { "123A", "456B", "789C", "*0#D" };
+static const float row_hz[4] = { 697.0f, 770.0f, 852.0f, 941.0f };
+static const float col_hz[4] = { 1209.0f, 1336.0f, 1477.0f, 1633.0f };
+
+int media_dtmf_tone_start(struct media_dtmf_tone *tone, char digit)
+{
+	int event = media_dtmf_digit_to_event(digit);
+	int r, c;
+
+	if (event < 0)
+		return -EINVAL;
+	digit = dtmf_digits[event];
+	for (r = 0; r < 4; r++) {
+		const char *p = strchr(keypad[r], digit);
+
+		if (!p)
+			continue;
+		c = (int)(p - keypad[r]);
+		tone->rate[0] = dds_phase_ratef(row_hz[r]);
+		tone->rate[1] = dds_phase_ratef(col_hz[c]);
+		tone->phase[0] = 0;
+		tone->phase[1] = 0;
+		tone->scale = dds_scaling_dbm0f(-10.0f);
+		tone->on = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void media_dtmf_tone_stop(struct media_dtmf_tone *tone)
+{
+	tone->on = false;
+}
+
+void media_dtmf_tone_fill(struct media_dtmf_tone *tone, int16_t *pcm,
+			  int samples)
+{
+	int i;
+
+	if (!tone->on) {
+		memset(pcm, 0, (size_t)samples * sizeof(*pcm));
+		return;
+	}
+	for (i = 0; i < samples; i++) {
+		float v = dds_modf(&tone->phase[0], tone->rate[0], tone->scale,
+				   0) +
+			  dds_modf(&tone->phase[1], tone->rate[1], tone->scale,
+				   0);
+
+		pcm[i] = (int16_t)lrintf(v);
+	}
 }

@@ -85,4 +85,22 @@ int media_dtmf_generate(struct media_dtmf_generator *gen, int16_t *pcm,
 /* True while digits are queued or playing. */
 bool media_dtmf_generator_busy(const struct media_dtmf_generator *gen);
 
+/* ---- a tone of open-ended length ---------------------------------------
+ * For RFC 4733 -> in band, where a digit's length is known only when its
+ * end packet arrives: the tone pair plays from start() until stop().
+ */
+struct media_dtmf_tone {
+	uint32_t phase[2];
+	int32_t rate[2];
+	float scale;
+	bool on;
+};
+
+/* Start the Q.23 pair of `digit` at -10 dBm0 per tone: 0 or -EINVAL. */
+int media_dtmf_tone_start(struct media_dtmf_tone *tone, char digit);
+void media_dtmf_tone_stop(struct media_dtmf_tone *tone);
+/* Write `samples` of the tone (or silence when stopped) into pcm. */
+void media_dtmf_tone_fill(struct media_dtmf_tone *tone, int16_t *pcm,
+			  int samples);
+
 #endif /* TANDEM_MEDIA_DTMF_H */

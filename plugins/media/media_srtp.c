@@ -409,8 +409,14 @@ struct media_srtp {
 	struct direction rx;
 };
 
-static pthread_once_t library_once = PTHREAD_ONCE_INIT;
-static int library_status;
+/*
+ * libsrtp is initialised on first use. srtp_init() fails with bad_param
+ * when someone else in the process (another plugin, a test's peer) has
+ * done it: the library is usable then, but not ours to shut down.
+ */
+static pthread_mutex_t library_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool library_ready;
+static bool library_ours;
 
 /* libsrtp's messages would go to its default sink; drop them until the
  * plugin routes them to the host log. */
@@ -421,10 +427,33 @@ static void drop_log(srtp_log_level_t level, const char *msg, void *data)
 	(void)data;
 }
 
-static void library_init(void)
+static int library_init(void)
 {
-	srtp_install_log_handler(drop_log, NULL);
-	library_status = srtp_init() == srtp_err_status_ok ? 0 : -EIO;
+	srtp_err_status_t st;
+	int rc = 0;
+
+	pthread_mutex_lock(&library_lock);
+	if (!library_ready) {
+		st = srtp_init();
+		library_ours = st == srtp_err_status_ok;
+		library_ready = library_ours || st == srtp_err_status_bad_param;
+		if (library_ours)
+			srtp_install_log_handler(drop_log, NULL);
+	}
+	if (!library_ready)
+		rc = -EIO;
+	pthread_mutex_unlock(&library_lock);
+	return rc;
+}
+
+void media_srtp_library_fini(void)
+{
+	pthread_mutex_lock(&library_lock);
+	if (library_ours)
+		srtp_shutdown();
+	library_ready = false;
+	library_ours = false;
+	pthread_mutex_unlock(&library_lock);
 }
 
 static void set_crypto_policy(enum media_srtp_suite suite,
@@ -491,9 +520,9 @@ int media_srtp_new(const struct media_srtp_crypto *local,
 	struct media_srtp *s;
 	int rc = 0;
 
-	pthread_once(&library_once, library_init);
-	if (library_status < 0)
-		return library_status;
+	rc = library_init();
+	if (rc < 0)
+		return rc;
 	if (!local && !remote)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));

@@ -123,4 +123,8 @@ int media_srtp_protect_rtcp(struct media_srtp *srtp, uint8_t *pkt,
 int media_srtp_unprotect_rtcp(struct media_srtp *srtp, uint8_t *pkt,
 			      size_t *len);
 
+/* Release libsrtp's global state (its crypto back end's too), once, when
+ * the last session is gone: the plugin's fini. */
+void media_srtp_library_fini(void);
+
 #endif /* TANDEM_MEDIA_SRTP_H */

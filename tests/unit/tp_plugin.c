@@ -77,6 +77,7 @@ static int tp_init(const struct tnd_host_api *api, void *config)
 {
 	host = api;
 	cfg = config;
+	turns = 0; /* the module may stay loaded between nodes of one test */
 	trace("init");
 	if (cfg->reject)
 		return host->config_error(STR(TP_NAME), "reject",
