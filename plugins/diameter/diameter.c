@@ -76,10 +76,25 @@ static const struct tnd_param dia_params[] = {
 	TND_PARAM("fd_debug", TND_BOOL, struct dia_cfg, fd_debug, "no",
 		  "pass freeDiameter's debug messages to the log category "
 		  "freediameter"),
+	TND_PARAM("tls", TND_BOOL, struct dia_cfg, tls, "no",
+		  "TLS with every peer (RFC 6733 13, TLS from the first byte): "
+		  "the ports in peers are their tls_port; peers in "
+		  "accept_peers must use TLS too"),
+	TND_PARAM("tls_port", TND_UINT, struct dia_cfg, tls_port, "5658",
+		  "TCP port for TLS connections when tls = yes (the clear "
+		  "port still answers peers that negotiate TLS in band)",
+		  .min = 1, .max = 65535),
 	TND_PARAM_END
 };
 
 /* ---- Control commands ------------------------------------------------- */
+
+static bool peer_is_open(struct peer_hdr *peer)
+{
+	int state = fd_peer_get_state(peer);
+
+	return state == STATE_OPEN || state == STATE_OPEN_NEW;
+}
 
 static const char *peer_state(const char *id)
 {
@@ -90,6 +105,21 @@ static const char *peer_state(const char *id)
 	if (fd_peer_getbyid((DiamId_t)id, strlen(id), 1, &peer) || !peer)
 		return "unknown";
 	return STATE_STR(fd_peer_get_state(peer));
+}
+
+/* "tls" when the connection to the peer runs TLS (freeDiameter names it
+ * "TCP,TLS,soc#N"; a client side has no certificate list to look at). */
+static const char *peer_security(const char *id)
+{
+	struct peer_hdr *peer = NULL;
+	char proto[64] = "";
+
+	if (atomic_load(&dia_closed) ||
+	    fd_peer_getbyid((DiamId_t)id, strlen(id), 1, &peer) || !peer ||
+	    !peer_is_open(peer) ||
+	    fd_peer_cnx_proto_info(peer, proto, sizeof(proto)))
+		return "-";
+	return strstr(proto, "TLS") ? "tls" : "none";
 }
 
 static const char *peer_address(const char *id, char *buf, size_t size)
@@ -130,6 +160,8 @@ static int cmd_show_peers(struct tnd_reply *r, int argc, char **argv)
 		dia_host->reply_field_num(r, "tx", (long long)st->tx);
 		dia_host->reply_field_num(r, "connects", (long long)st->ups);
 		dia_host->reply_field_num(r, "losses", (long long)st->losses);
+		dia_host->reply_field(r, "security", "%s",
+				      peer_security(st->id));
 		dia_host->reply_field(r, "last_error", "%s",
 				      err[0] ? err : "-");
 	}
@@ -217,6 +249,9 @@ static int check_config(void)
 		snprintf(realm_buf, sizeof(realm_buf), "%s", dot + 1);
 		dia_cfg->realm = realm_buf;
 	}
+	if (dia_cfg->tls && dia_cfg->tls_port == dia_cfg->port)
+		return dia_host->config_error("diameter", "tls_port",
+					      "tls_port must differ from port");
 	if (dia_fd_peer_conf_parse(dia_cfg->peers, peers, DIA_MAX_PEERS, &n)) {
 		tnd_error("%s: peers: each peer is ID@ADDRESS[:PORT], at most "
 			  "%d",
@@ -239,11 +274,16 @@ static int dia_init(const struct tnd_host_api *api, void *config)
 
 static int dia_start(void)
 {
-	return dia_fd_start();
+	int rc = dia_fd_start();
+
+	if (rc == 0 && (rc = dia_service_start()) != 0)
+		dia_fd_stop();
+	return rc;
 }
 
 static int dia_stop(void)
 {
+	dia_service_stop();
 	dia_fd_stop();
 	return 0;
 }

@@ -177,7 +177,8 @@ static bool is_diameter_socket(int fd)
 		return false;
 	if (getsockname(fd, (struct sockaddr *)&local, &len) < 0)
 		return false;
-	if (sockaddr_port(&local) == dia_cfg->port)
+	if (sockaddr_port(&local) == dia_cfg->port ||
+	    (dia_cfg->tls && sockaddr_port(&local) == dia_cfg->tls_port))
 		return true;
 	len = sizeof(remote);
 	if (getpeername(fd, (struct sockaddr *)&remote, &len) < 0)
@@ -287,8 +288,11 @@ static bool accept_listed(const char *id)
 	return false;
 }
 
-/* Peers in accept_peers may connect without TLS (RFC 6733 13: the
- * transport is loopback or protected otherwise). */
+/* Peers in accept_peers may connect. Without tls they may do so in
+ * clear (RFC 6733 13: the transport is loopback or protected otherwise);
+ * with tls the security flags stay at freeDiameter's default, which
+ * wants TLS: a handshake with a certificate of tls_ca naming the peer
+ * (freeDiameter checks both) before CER, or TLS negotiated in band. */
 static int validate_peer(struct peer_info *info, int *auth,
 			 int (**cb2)(struct peer_info *))
 {
@@ -297,7 +301,8 @@ static int validate_peer(struct peer_info *info, int *auth,
 	if (!info->pi_diamid || !accept_listed(info->pi_diamid))
 		return 0;
 	*auth = 1;
-	info->config.pic_flags.sec = PI_SEC_NONE;
+	if (!dia_cfg->tls)
+		info->config.pic_flags.sec = PI_SEC_NONE;
 	return 0;
 }
 
@@ -333,9 +338,9 @@ static void write_peers(FILE *f)
 	for (size_t i = 0; i < npeer_confs; i++)
 		fprintf(f,
 			"ConnectPeer = \"%s\" { ConnectTo = \"%s\"; "
-			"Port = %u; No_TLS; No_SCTP; };\n",
+			"Port = %u; %sNo_SCTP; };\n",
 			peer_confs[i].id, peer_confs[i].address,
-			peer_confs[i].port);
+			peer_confs[i].port, dia_cfg->tls ? "" : "No_TLS; ");
 }
 
 static void write_dictionaries(FILE *f)
@@ -365,8 +370,8 @@ static int write_conf(char *path, size_t size)
 	}
 	fprintf(f, "Identity = \"%s\";\nRealm = \"%s\";\n", dia_cfg->identity,
 		dia_cfg->realm);
-	fprintf(f, "Port = %llu;\nSecPort = 0;\nNo_SCTP;\nPrefer_TCP;\n",
-		dia_cfg->port);
+	fprintf(f, "Port = %llu;\nSecPort = %llu;\nNo_SCTP;\nPrefer_TCP;\n",
+		dia_cfg->port, dia_cfg->tls ? dia_cfg->tls_port : 0);
 	fprintf(f, "%s\n",
 		strchr(dia_cfg->listen_address, ':') ? "No_IP;" : "No_IPv6;");
 	fprintf(f, "TcTimer = %llu;\nTwTimer = %llu;\nAppServThreads = %llu;\n",

@@ -44,6 +44,8 @@ struct dia_cfg {
 	unsigned long long request_timeout_ms;
 	int tcp_nodelay;
 	int fd_debug;
+	int tls;
+	unsigned long long tls_port;
 };
 
 /* A configured peer: "id@address[:port]". */
@@ -105,6 +107,10 @@ extern const struct diameter_service dia_service;
 int dia_service_register_all(void); /* fd_disp_register for handlers */
 void dia_service_peer_event(const char *id, enum dia_peer_event event);
 void dia_service_fini(void);
+/* Answers are posted to freeDiameter once per loop turn from start to
+ * stop (stop posts what is held). */
+int dia_service_start(void);
+void dia_service_stop(void);
 int dia_apps_announce(void);
 
 #endif /* TANDEM_DIAMETER_INT_H */

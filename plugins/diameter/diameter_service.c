@@ -8,6 +8,7 @@
  * loop with call_on_loop(). Everything else runs on the loop thread.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -117,6 +118,116 @@ static void free_on_loop(struct incoming *in)
 	free(in);
 }
 
+/* ---- Answers leave once per loop turn ----------------------------------- */
+
+/*
+ * freeDiameter's routing thread wakes up for every message posted to its
+ * queue. Posted one at a time between two handlers, each answer wakes it,
+ * and on a busy machine it preempts the loop for that one message. The
+ * answers of a loop turn are posted together right after the turn's I/O
+ * instead (the host's turn callback): the routing thread wakes once for
+ * the lot. An answer given later in the turn (from a timer, or another
+ * plugin's turn callback) arms a timer due at once, so the loop does not
+ * sleep on it.
+ */
+static struct msg **turn_answers;
+static size_t nturn_answers, turn_answers_cap;
+static struct tnd_turn *flush_turn;
+static struct tnd_timer *flush_timer;
+
+static int post_answer(struct msg *ans)
+{
+	if (fd_msg_send(&ans, NULL, NULL) != 0) {
+		if (ans)
+			fd_msg_free(ans);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void flush_answers(void)
+{
+	size_t n = nturn_answers;
+
+	nturn_answers = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (atomic_load(&dia_closed))
+			fd_msg_free(turn_answers[i]);
+		else
+			post_answer(turn_answers[i]);
+	}
+	if (n && flush_timer)
+		dia_host->timer_stop(flush_timer);
+}
+
+static void on_flush_turn(struct tnd_turn *turn, void *arg)
+{
+	(void)turn, (void)arg;
+	if (nturn_answers)
+		flush_answers();
+}
+
+static void on_flush_timer(struct tnd_timer *timer, void *arg)
+{
+	(void)timer, (void)arg;
+	flush_answers();
+}
+
+/* Keeps the answer for the end of the turn; 0, or -ENOMEM to send it now. */
+static int hold_answer(struct msg *ans)
+{
+	if (!flush_turn)
+		return -ENOMEM;
+	if (nturn_answers == turn_answers_cap) {
+		size_t cap = turn_answers_cap ? 2 * turn_answers_cap : 64;
+		struct msg **a = realloc(turn_answers, cap * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		turn_answers = a;
+		turn_answers_cap = cap;
+	}
+	turn_answers[nturn_answers++] = ans;
+	if (nturn_answers == 1)
+		dia_host->timer_start(flush_timer, 0, 0);
+	return 0;
+}
+
+static bool host_has_turns(void)
+{
+	return dia_host->size >= offsetof(struct tnd_host_api, turn_free) +
+					 sizeof(dia_host->turn_free) &&
+	       dia_host->turn_new;
+}
+
+int dia_service_start(void)
+{
+	if (!host_has_turns())
+		return 0; /* an older host: answers leave one by one */
+	flush_timer = dia_host->timer_new(DIA_SELF, on_flush_timer, NULL);
+	flush_turn = dia_host->turn_new(DIA_SELF, on_flush_turn, NULL);
+	if (!flush_timer || !flush_turn) {
+		dia_service_stop();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Posts what the last turn held, and sends answers one by one from now. */
+void dia_service_stop(void)
+{
+	flush_answers();
+	if (flush_turn)
+		dia_host->turn_free(flush_turn);
+	if (flush_timer)
+		dia_host->timer_free(flush_timer);
+	flush_turn = NULL;
+	flush_timer = NULL;
+	free(turn_answers);
+	turn_answers = NULL;
+	turn_answers_cap = 0;
+}
+
 static int answer_send(struct dia_msg *msg)
 {
 	struct msg *ans = (struct msg *)msg;
@@ -128,12 +239,9 @@ static int answer_send(struct dia_msg *msg)
 		return -ESHUTDOWN;
 	}
 	dia_host->counter_add(dia_cnt_tx_ans, 1);
-	if (fd_msg_send(&ans, NULL, NULL) != 0) {
-		if (ans)
-			fd_msg_free(ans);
-		return -EIO;
-	}
-	return 0;
+	if (hold_answer(ans) == 0)
+		return 0;
+	return post_answer(ans);
 }
 
 static bool has_result(struct msg *ans)
@@ -431,6 +539,27 @@ static struct dia_msg *answer_request(struct dia_msg *ans)
 	if (!ans || fd_msg_answ_getq((struct msg *)ans, &req))
 		return NULL;
 	return (struct dia_msg *)req;
+}
+
+static struct dia_msg *answer_renew(struct dia_msg *msg)
+{
+	struct msg *ans = (struct msg *)msg, *req = NULL;
+
+	if (!ans || fd_msg_answ_getq(ans, &req) || !req) {
+		if (ans)
+			fd_msg_free(ans);
+		return NULL;
+	}
+	fd_msg_answ_detach(ans);
+	fd_msg_free(ans);
+	ans = req; /* becomes the answer, the request hangs on it */
+	if (fd_msg_new_answer_from_req(fd_g_config->cnf_dict, &ans, 0) ||
+	    fd_msg_add_origin(ans, 0)) {
+		fd_msg_free(ans);
+		return NULL;
+	}
+	copy_app_avps(req, ans);
+	return (struct dia_msg *)ans;
 }
 
 static void msg_free(struct dia_msg *msg)
@@ -830,6 +959,7 @@ const struct diameter_service dia_service = {
 	.set_failed_missing = set_failed_missing,
 	.set_failed_avp = set_failed_avp,
 	.result = result,
+	.answer_renew = answer_renew,
 };
 
 void dia_service_fini(void)

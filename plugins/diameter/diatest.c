@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * diatest: a test plugin that uses the "diameter" service from both ends.
- * It answers Cx LIR with Server-Name = its parameter (or 5001 for a user
- * named "unknown@..."), and `diatest lir USER` sends an LIR whose answer
- * `diatest last` shows. Built for `make check` only.
+ * It answers Cx LIR with Server-Name = its parameter (5001 for a user
+ * named "unknown@...", 5012 through answer_renew for "renew@..."), and
+ * `diatest lir USER` sends an LIR whose answer `diatest last` shows.
+ * Built for `make check` only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +55,13 @@ static int on_lir(struct dia_msg *req, struct dia_msg *ans, void *arg)
 	}
 	dia->add_str(dia->root(ans), "Server-Name", cfg->server_name,
 		     (size_t)-1);
+	if (strncmp(impu, "sip:renew@", 10) == 0) {
+		/* Kept, then answered with an error after all. */
+		ans = dia->answer_renew(ans);
+		if (ans && dia->set_result(ans, DIA_UNABLE_TO_COMPLY) == 0)
+			dia->answer_send(ans);
+		return DIA_DEFER;
+	}
 	return DIA_SUCCESS;
 }
 

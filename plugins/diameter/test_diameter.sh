@@ -7,7 +7,7 @@
 dia_netns "$0" "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 PLUGIN_PATH="$abs_top_builddir/plugins/diameter:$PLUGIN_PATH"
-plan 16
+plan 17
 
 dia_certs hss.test.lab icscf.test.lab
 PA=3868 PB=3869
@@ -57,6 +57,9 @@ check "show stats counts requests" \
 	sh -c "$A show stats | grep -Eq 'diameter.rx_requests +2 '"
 $A --json diameter show peers > "$WORK/peers.json"
 check "show peers in JSON" grep -q '"peer":"icscf.test.lab"' "$WORK/peers.json"
+$B diatest lir renew@test.lab > /dev/null
+check "a kept answer renewed: 5012 without what the handler had added" \
+	dia_wait 5 lia "vendor=0 code=5012 server=-"
 
 # Peer loss: stop a, b notices; start a again, b reconnects.
 kill -KILL "$PID_A"
@@ -88,6 +91,7 @@ check "a node announces Rx and Gx named in its config" t
 kill -TERM "$PID_C"
 wait_exit "$PID_C" 15
 check "and stops cleanly (rc=$rc)" test "$rc" = 0
+[ "$rc" = 0 ] || diag "$WORK/c.log"
 rc=$rc_b
 check "a node with diameter stops cleanly on SIGTERM (rc=$rc)" test "$rc" = 0
 [ "$rc" = 0 ] || diag "$WORK/b.log"

@@ -42,6 +42,13 @@ static const struct tnd_param hss_params[] = {
 		  "yes",
 		  "draw another RAND when XRES would hold a zero byte (peers "
 		  "that treat RES as a C string fail on it)"),
+	TND_PARAM("charging_ccf", TND_STR, struct hss_cfg, charging_ccf, "",
+		  "Charging-Information in SAA: primary and secondary "
+		  "Charging Collection Function (DiameterURIs, space "
+		  "separated; empty: none)"),
+	TND_PARAM("charging_ecf", TND_STR, struct hss_cfg, charging_ecf, "",
+		  "Charging-Information in SAA: primary and secondary Event "
+		  "Charging Function (DiameterURIs, space separated)"),
 	TND_PARAM_END
 };
 
@@ -66,6 +73,8 @@ static int make_counters(void)
 		  "Registration-Termination requests sent" },
 		{ &hss_cnt.ppr, "ppr", "Push-Profile requests sent" },
 		{ &hss_cnt.pnr, "pnr", "Push-Notification requests sent" },
+		{ &hss_cnt.commits, "group_commits",
+		  "transactions that grouped the changes of a loop turn" },
 	};
 
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
@@ -109,6 +118,9 @@ static int hss_start(void)
 			  rc);
 		return rc;
 	}
+	rc = hss_batch_start();
+	if (rc)
+		return rc;
 	hss_store_counts(hss_db, &impis, &impus, &regs);
 	tnd_notice("store %s, schema %d: %ld IMPIs, %ld IMPUs, %ld registered",
 		   hss_cfg->db_path, hss_store_version(hss_db), impis, impus,
@@ -118,6 +130,7 @@ static int hss_start(void)
 
 static int hss_stop(void)
 {
+	hss_batch_stop(); /* commits and answers what the last turn kept */
 	return 0;
 }
 

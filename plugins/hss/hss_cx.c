@@ -32,6 +32,9 @@ enum sar_type {
 	SAR_AUTHENTICATION_FAILURE = 9,
 	SAR_AUTHENTICATION_TIMEOUT = 10,
 	SAR_DEREGISTRATION_TOO_MUCH_DATA = 11,
+	SAR_AAA_USER_DATA_REQUEST = 12,
+	SAR_PGW_UPDATE = 13,
+	SAR_RESTORATION = 14,
 };
 
 /* TS 29.229 6.3.24 User-Authorization-Type. */
@@ -436,6 +439,40 @@ static int on_mar(struct dia_msg *req, struct dia_msg *ans, void *arg)
 
 /* ---- SAR: TS 29.228 6.1.2 ----------------------------------------------- */
 
+/* "uri1 uri2": the primary and the secondary function name, if any. */
+static void add_function_names(struct dia_avp *group, const char *list,
+			       const char *primary, const char *secondary)
+{
+	char buf[512], *save = NULL, *w;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	w = strtok_r(buf, " ,", &save);
+	if (w)
+		dia->add_str(group, primary, w, (size_t)-1);
+	w = w ? strtok_r(NULL, " ,", &save) : NULL;
+	if (w)
+		dia->add_str(group, secondary, w, (size_t)-1);
+}
+
+/* TS 29.228 6.1.2.1, TS 29.229 6.3.19: the charging functions travel
+ * with the user profile. */
+static void add_charging(struct dia_msg *ans)
+{
+	struct dia_avp *ci;
+
+	if (!hss_cfg->charging_ccf[0] && !hss_cfg->charging_ecf[0])
+		return;
+	ci = dia->add_group(dia->root(ans), "Charging-Information");
+	if (!ci)
+		return;
+	add_function_names(ci, hss_cfg->charging_ecf,
+			   "Primary-Event-Charging-Function-Name",
+			   "Secondary-Event-Charging-Function-Name");
+	add_function_names(ci, hss_cfg->charging_ccf,
+			   "Primary-Charging-Collection-Function-Name",
+			   "Secondary-Charging-Collection-Function-Name");
+}
+
 static int add_user_data(struct dia_msg *ans, const struct hss_impi *impi,
 			 int irs)
 {
@@ -446,7 +483,119 @@ static int add_user_data(struct dia_msg *ans, const struct hss_impi *impi,
 		rc = dia->add_str(dia->root(ans), "User-Data", xml.data,
 				  xml.len);
 	hss_buf_free(&xml);
+	if (rc == 0)
+		add_charging(ans);
 	return rc;
+}
+
+/* ---- S-CSCF restoration (TS 29.228 6.1.2, TS 23.380 4.3) -------------- */
+
+static void str_of(struct dia_avp *parent, const char *name, char *buf,
+		   size_t size)
+{
+	if (dia->find_str(parent, name, buf, size))
+		buf[0] = '\0';
+}
+
+static uint32_t time_of(struct dia_avp *parent, const char *name)
+{
+	struct dia_avp *avp = dia->find(parent, name);
+	const uint8_t *v;
+	size_t len;
+
+	if (!avp || dia->get_str(avp, &v, &len) || len != 4)
+		return 0;
+	return (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 |
+	       (uint32_t)v[2] << 8 | v[3];
+}
+
+/*
+ * SCSCF-Restoration-Info in a SAR (TS 29.229 6.3.46): what the S-CSCF
+ * knows of the contacts of one IMPI, kept to give to the S-CSCF that
+ * takes over. It replaces what was kept for that IMPI. Subscription-Info
+ * is not kept.
+ */
+static int restoration_store(struct dia_msg *req)
+{
+	struct dia_avp *sri =
+		dia->find(dia->root(req), "SCSCF-Restoration-Info");
+	struct hss_restoration r = { 0 };
+	struct dia_avp *ri;
+	uint32_t cseq;
+
+	if (!sri || dia->find_str(sri, "User-Name", r.impi, sizeof(r.impi)))
+		return 0;
+	r.timeout = time_of(sri, "Registration-Time-Out");
+	str_of(sri, "SIP-Authentication-Scheme", r.scheme, sizeof(r.scheme));
+	if (hss_restoration_clear(hss_db, r.impi))
+		return -EIO;
+	for (ri = dia->find(sri, "Restoration-Info"); ri;
+	     ri = dia->find_next(ri)) {
+		str_of(ri, "Contact", r.contact, sizeof(r.contact));
+		if (!r.contact[0])
+			continue; /* Contact is mandatory: skip the item */
+		str_of(ri, "Path", r.path, sizeof(r.path));
+		str_of(ri, "Call-ID-SIP-Header", r.call_id, sizeof(r.call_id));
+		r.cseq = -1;
+		if (dia->find_u32(ri, "Initial-CSeq-Sequence-Number", &cseq) ==
+		    0)
+			r.cseq = cseq;
+		if (hss_restoration_put(hss_db, &r))
+			return -EIO;
+	}
+	return 0;
+}
+
+struct resto_ctx {
+	struct dia_avp *sri; /* the SCSCF-Restoration-Info being built */
+	struct dia_msg *ans;
+	int added;
+};
+
+static int add_restoration_item(const struct hss_restoration *r, void *arg)
+{
+	struct resto_ctx *c = arg;
+	struct dia_avp *ri;
+
+	if (!c->sri) {
+		c->sri = dia->add_group(dia->root(c->ans),
+					"SCSCF-Restoration-Info");
+		if (!c->sri ||
+		    dia->add_str(c->sri, "User-Name", r->impi, (size_t)-1))
+			return -ENOMEM;
+	}
+	ri = dia->add_group(c->sri, "Restoration-Info");
+	if (!ri || dia->add_str(ri, "Path", r->path, (size_t)-1) ||
+	    dia->add_str(ri, "Contact", r->contact, (size_t)-1))
+		return -ENOMEM;
+	if (r->cseq >= 0)
+		dia->add_u32(ri, "Initial-CSeq-Sequence-Number",
+			     (uint32_t)r->cseq);
+	if (r->call_id[0])
+		dia->add_str(ri, "Call-ID-SIP-Header", r->call_id, (size_t)-1);
+	if (c->added++ == 0) { /* once per IMPI: its timer and scheme */
+		uint8_t t[4] = { r->timeout >> 24, r->timeout >> 16,
+				 r->timeout >> 8, r->timeout };
+
+		if (r->timeout)
+			dia->add_str(c->sri, "Registration-Time-Out", t, 4);
+		if (r->scheme[0])
+			dia->add_str(c->sri, "SIP-Authentication-Scheme",
+				     r->scheme, (size_t)-1);
+	}
+	return 0;
+}
+
+/* One SCSCF-Restoration-Info per IMPI of the subscription that has
+ * contacts kept. */
+static int add_restoration_of(const struct hss_impi *impi, void *arg)
+{
+	struct resto_ctx c = { NULL, arg, 0 };
+
+	return hss_restoration_each(hss_db, impi->name, add_restoration_item,
+				    &c) < 0
+		       ? -ENOMEM
+		       : 0;
 }
 
 static int add_associated(const struct hss_impi *impi, void *arg)
@@ -480,6 +629,8 @@ static int sar_register(struct dia_msg *req, struct dia_msg *ans,
 	if (impu->reg_state != state &&
 	    hss_irs_set_state(hss_db, impi->subscription_id, impu->irs, state))
 		return DIA_UNABLE_TO_COMPLY;
+	if (restoration_store(req))
+		return DIA_UNABLE_TO_COMPLY;
 	dia->find_u32(dia->root(req), "User-Data-Already-Available", &already);
 	if (type == SAR_RE_REGISTRATION && already == 1)
 		return DIA_SUCCESS;
@@ -495,11 +646,47 @@ static int sar_deregister(struct hss_impi *impi, struct hss_impu *impu,
 			 type == SAR_USER_DEREGISTRATION_STORE_SERVER_NAME;
 
 	if (hss_irs_set_state(hss_db, impi->subscription_id, impu->irs,
-			      HSS_NOT_REGISTERED))
+			      HSS_NOT_REGISTERED) ||
+	    hss_restoration_clear(hss_db, impi->name))
 		return DIA_UNABLE_TO_COMPLY;
 	if (!keep_name &&
 	    hss_subscription_assign(hss_db, impi->subscription_id, "", ""))
 		return DIA_UNABLE_TO_COMPLY;
+	return DIA_SUCCESS;
+}
+
+/*
+ * RESTORATION (TS 29.228 6.1.2.1, TS 23.380 4.3): an S-CSCF lost what it
+ * knew of a registered user (or takes over from one that failed). It gets
+ * the profile and the restoration information kept; the HSS assigns the
+ * user to it.
+ */
+static int sar_restoration(struct dia_msg *req, struct dia_msg *ans,
+			   struct hss_impi *impi, struct hss_impu *impu,
+			   const char *server)
+{
+	struct hss_subscription sub;
+	struct dia_msg_info info;
+	char origin[HSS_ID_LEN] = "";
+
+	if (impu->reg_state == HSS_NOT_REGISTERED)
+		return experimental(ans, DIA_ERROR_IDENTITY_NOT_REGISTERED);
+	if (dia->msg_info(req, &info) == 0 && info.origin_host &&
+	    info.origin_host_len < sizeof(origin)) {
+		memcpy(origin, info.origin_host, info.origin_host_len);
+		origin[info.origin_host_len] = '\0';
+	}
+	if (hss_subscription_get(hss_db, impi->subscription_id, &sub) ||
+	    ((strcmp(sub.scscf_name, server) ||
+	      strcmp(sub.scscf_host, origin)) &&
+	     hss_subscription_assign(hss_db, impi->subscription_id, server,
+				     origin)))
+		return DIA_UNABLE_TO_COMPLY;
+	if (restoration_store(req) || add_user_data(ans, impi, impu->irs) ||
+	    hss_impis_each(hss_db, impi->subscription_id, add_restoration_of,
+			   ans) < 0)
+		return DIA_UNABLE_TO_COMPLY;
+	tnd_info("%s restored at %s", impu->identity, server);
 	return DIA_SUCCESS;
 }
 
@@ -510,6 +697,8 @@ static int sar_dispatch(struct dia_msg *req, struct dia_msg *ans,
 	struct hss_subscription sub;
 
 	switch (type) {
+	case SAR_RESTORATION:
+		return sar_restoration(req, ans, impi, impu, server);
 	case SAR_NO_ASSIGNMENT:
 		if (hss_subscription_get(hss_db, impi->subscription_id, &sub) ||
 		    strcmp(sub.scscf_name, server) != 0)
@@ -596,7 +785,8 @@ static int on_sar(struct dia_msg *req, struct dia_msg *ans, void *arg)
 	}
 	dia->add_str(dia->root(ans), "User-Name", impi.name, (size_t)-1);
 	rc = sar_dispatch(req, ans, &impi, &impu, server, type);
-	if (rc == DIA_SUCCESS && type != SAR_NO_ASSIGNMENT) {
+	if (rc == DIA_SUCCESS && type != SAR_NO_ASSIGNMENT &&
+	    hss_shsub_any(hss_db)) {
 		struct irs_ref ref = { impu.irs };
 
 		hss_impus_each(hss_db, impi.subscription_id, notify_state,
@@ -736,8 +926,8 @@ int hss_cx_register(void)
 	};
 
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (dia->handle(HSS_SELF, DIA_APP_CX, handlers[i].cmd,
-				handlers[i].cb, NULL))
+		if (hss_batch_handle(DIA_APP_CX, handlers[i].cmd,
+				     handlers[i].cb))
 			return -EINVAL;
 	return 0;
 }

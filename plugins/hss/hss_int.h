@@ -30,6 +30,8 @@ struct hss_cfg {
 	unsigned long long sqn_step;
 	int rtr_on_delete;
 	int res_without_nul;
+	char *charging_ccf;
+	char *charging_ecf;
 };
 
 extern const struct tnd_host_api *hss_host;
@@ -40,6 +42,7 @@ extern struct hss_store *hss_db;
 struct hss_counters {
 	struct tnd_counter *uar, *mar, *sar, *lir, *udr, *pur, *snr;
 	struct tnd_counter *vectors, *resyncs, *errors, *rtr, *ppr, *pnr;
+	struct tnd_counter *commits;
 };
 extern struct hss_counters hss_cnt;
 
@@ -50,6 +53,14 @@ int hss_cx_register(void);
 int hss_cx_send_rtr(const struct hss_subscriber *s, uint32_t reason_code,
 		    const char *reason_info);
 int hss_cx_send_ppr(const struct hss_subscriber *s);
+
+/* hss_batch.c: group commit once per loop turn (see there). */
+/* Registers cb for a Cx or Sh command, its changes in the group. */
+int hss_batch_handle(uint32_t app_id, uint32_t cmd_code, dia_request_cb cb);
+int hss_batch_start(void);
+/* Commits the group now and sends the answers it kept. */
+void hss_batch_flush(void);
+void hss_batch_stop(void);
 
 /* hss_sh.c */
 int hss_sh_register(void);

@@ -22,6 +22,7 @@ CONF
 [hss]
 db_path = $WORK/hss.db
 scscf_names = sip:scscf.ims.lab:6060
+${HSS_EXTRA:-}
 CONF
 }
 

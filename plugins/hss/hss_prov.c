@@ -114,10 +114,67 @@ static int set_profile_all(struct hss_subscriber *s, const char *name,
 	return 0;
 }
 
+static int impu_kv(struct hss_impu *u, int argc, char **argv, char *why,
+		   size_t size);
+
+static const char *type_name(int type)
+{
+	return type == HSS_DISTINCT_PSI	    ? "psi"
+	       : type == HSS_WILDCARDED_PSI ? "wildcard"
+					    : "user";
+}
+
+/*
+ * impu_attrs: per public identity, in the order of impu, separated by
+ * ';': BARRED/IRS/TYPE/PROFILE, e.g. "no/1/user/mmtel;yes/2/user/". What
+ * export writes, so that barring, implicit set, type and profile of each
+ * identity survive an export and import.
+ */
+static int set_impu_attrs(struct hss_subscriber *s, const char *list, char *why,
+			  size_t size)
+{
+	char buf[4096], *save = NULL, *entry;
+	size_t i = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (entry = strtok_r(buf, ";", &save); entry;
+	     entry = strtok_r(NULL, ";", &save), i++) {
+		char words[4][96], *argv[4], *f = entry, *slash;
+		static const char *const keys[] = { "barred", "irs", "type",
+						    "profile" };
+		int argc = 0;
+
+		if (i >= s->nimpus) {
+			snprintf(why, size,
+				 "impu_attrs has more entries than "
+				 "impu has identities");
+			return -EINVAL;
+		}
+		for (int k = 0; k < 4 && f; k++) {
+			slash = strchr(f, '/');
+			if (slash)
+				*slash = '\0';
+			if (*f) { /* an empty field keeps the default */
+				snprintf(words[argc], sizeof(words[argc]),
+					 "%s=%s", keys[k], f);
+				argv[argc] = words[argc];
+				argc++;
+			}
+			f = slash ? slash + 1 : NULL;
+		}
+		if (impu_kv(&s->impus[i], argc, argv, why, size))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static int apply_key(struct hss_subscriber *s, const char *key, const char *v,
 		     char *why, size_t size)
 {
 	struct hss_impi *p = &s->impi;
+
+	if (!strcmp(key, "impu_attrs"))
+		return set_impu_attrs(s, v, why, size);
 
 	if (!strcmp(key, "impu") || !strcmp(key, "impus"))
 		return set_impus(s, v, why, size);
@@ -709,6 +766,7 @@ static int cmd_deregister(struct tnd_reply *r, int argc, char **argv)
 		hss_irs_set_state(hss_db, s.sub.id, s.impus[i].irs,
 				  HSS_NOT_REGISTERED);
 	hss_subscription_assign(hss_db, s.sub.id, "", "");
+	hss_restoration_clear(hss_db, s.impi.name); /* nothing to restore */
 	H->reply_text(r, "RTR sent to %s\n", s.sub.scscf_host);
 	return 0;
 }
@@ -800,9 +858,10 @@ const struct tnd_command hss_commands[] = {
 
 /* ---- Bulk: CSV and JSON ------------------------------------------------- */
 
-static const char *const columns[] = { "impi",	 "impu", "k",	    "op",
-				       "opc",	 "amf",	 "sqn",	    "password",
-				       "scheme", "imsi", "profile", "roaming" };
+static const char *const columns[] = {
+	"impi",	    "impu",   "k",    "op",	 "opc",	    "amf",	 "sqn",
+	"password", "scheme", "imsi", "profile", "roaming", "impu_attrs"
+};
 #define NCOLS (sizeof(columns) / sizeof(columns[0]))
 
 /* One row's values as KEY=VALUE words, then add. */
@@ -1050,11 +1109,26 @@ static void json_str(FILE *f, const char *key, const char *v, bool comma)
 	fputc('"', f);
 }
 
+static void impu_attrs_of(const struct hss_subscriber *s, char *out,
+			  size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < s->nimpus && n < size; i++) {
+		const struct hss_impu *u = &s->impus[i];
+
+		n += (size_t)snprintf(out + n, size - n, "%s%s/%d/%s/%s",
+				      i ? ";" : "", u->barred ? "yes" : "no",
+				      u->irs, type_name(u->type), u->profile);
+	}
+}
+
 static int export_one(const struct hss_impi *impi, void *arg)
 {
 	struct export_ctx *x = arg;
 	struct hss_subscriber s;
-	char impus[4096] = "";
+	char impus[4096] = "", attrs[4096];
 	size_t n = 0;
 
 	if (hss_subscriber_load(hss_db, impi->name, &s))
@@ -1062,13 +1136,14 @@ static int export_one(const struct hss_impi *impi, void *arg)
 	for (size_t i = 0; i < s.nimpus && n < sizeof(impus); i++)
 		n += (size_t)snprintf(impus + n, sizeof(impus) - n, "%s%s",
 				      i ? ";" : "", s.impus[i].identity);
+	impu_attrs_of(&s, attrs, sizeof(attrs));
 	if (!x->json) {
-		fprintf(x->f, "%s,%s,%s,%s,%s,%s,%llu,%s,%s,%s,%s,%s\n",
+		fprintf(x->f, "%s,%s,%s,%s,%s,%s,%llu,%s,%s,%s,%s,%s,%s\n",
 			s.impi.name, impus, s.impi.k, s.impi.op, s.impi.opc,
 			s.impi.amf, (unsigned long long)s.impi.sqn,
 			s.impi.password, s.impi.scheme, s.sub.imsi,
 			s.nimpus ? s.impus[0].profile : "",
-			s.sub.roaming_allowed ? "yes" : "no");
+			s.sub.roaming_allowed ? "yes" : "no", attrs);
 	} else {
 		fprintf(x->f, "%s\n {", x->n ? "," : "");
 		json_str(x->f, "impi", s.impi.name, false);
@@ -1087,8 +1162,10 @@ static int export_one(const struct hss_impi *impi, void *arg)
 		json_str(x->f, "imsi", s.sub.imsi, true);
 		json_str(x->f, "profile", s.nimpus ? s.impus[0].profile : "",
 			 true);
-		fprintf(x->f, ",\"roaming\":%s}",
+		fprintf(x->f, ",\"roaming\":%s",
 			s.sub.roaming_allowed ? "true" : "false");
+		json_str(x->f, "impu_attrs", attrs, true);
+		fputc('}', x->f);
 	}
 	x->n++;
 	return 0;
@@ -1105,7 +1182,7 @@ int hss_export_file(const char *path, const char *format, long *written)
 		fputc('[', x.f);
 	else
 		fprintf(x.f, "impi,impu,k,op,opc,amf,sqn,password,scheme,imsi,"
-			     "profile,roaming\n");
+			     "profile,roaming,impu_attrs\n");
 	rc = hss_impis_all(hss_db, export_one, &x);
 	if (x.json)
 		fprintf(x.f, "\n]\n");

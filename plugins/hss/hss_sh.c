@@ -522,8 +522,8 @@ int hss_sh_register(void)
 	};
 
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (dia->handle(HSS_SELF, DIA_APP_SH, handlers[i].cmd,
-				handlers[i].cb, NULL))
+		if (hss_batch_handle(DIA_APP_SH, handlers[i].cmd,
+				     handlers[i].cb))
 			return -EINVAL;
 	return 0;
 }

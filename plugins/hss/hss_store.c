@@ -68,6 +68,16 @@ static const char *const migrations[] = {
 	"  service_indication TEXT NOT NULL DEFAULT '',"
 	"  as_host TEXT NOT NULL,"
 	"  PRIMARY KEY (impu, data_reference, service_indication, as_host));",
+	/* 3: S-CSCF restoration information (TS 29.228 6.1.2, TS 23.380) */
+	"CREATE TABLE restoration ("
+	"  impi TEXT NOT NULL,"
+	"  contact TEXT NOT NULL,"
+	"  path TEXT NOT NULL DEFAULT '',"
+	"  call_id TEXT NOT NULL DEFAULT '',"
+	"  cseq INTEGER,"
+	"  timeout INTEGER NOT NULL DEFAULT 0,"
+	"  scheme TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (impi, contact));",
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -101,6 +111,9 @@ enum stmt_id {
 	S_SHSUB_ADD,
 	S_SHSUB_DEL,
 	S_SHSUB_OF,
+	S_RESTO_PUT,
+	S_RESTO_CLEAR,
+	S_RESTO_OF,
 	S_BEGIN,
 	S_COMMIT,
 	S_ROLLBACK,
@@ -174,6 +187,15 @@ static const char *const stmt_sql[S_COUNT] = {
 			" as_host = ?",
 	[S_SHSUB_OF] = "SELECT data_reference, service_indication, as_host"
 		       " FROM sh_subscription WHERE impu = ?",
+	[S_RESTO_PUT] =
+		"INSERT OR REPLACE INTO restoration(impi, contact, path,"
+		" call_id, cseq, timeout, scheme)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[S_RESTO_CLEAR] = "DELETE FROM restoration WHERE impi = ?",
+	[S_RESTO_OF] =
+		"SELECT impi, contact, path, call_id, coalesce(cseq, -1),"
+		" timeout, scheme FROM restoration WHERE impi = ?"
+		" ORDER BY rowid",
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
@@ -184,9 +206,14 @@ struct hss_store {
 	sqlite3_stmt *stmt[S_COUNT];
 	int version;
 	bool sh_subscribed; /* some AS ever subscribed: PNR may be due */
+	bool in_txn;	    /* hss_store_begin() .. commit/rollback */
+	bool batching;	    /* changes join the group transaction */
+	bool batch_open;    /* the group transaction is open */
+	bool batch_failed;  /* it failed since the last batch_end */
 };
 
 static long count_of(struct hss_store *st, const char *sql);
+static int batch_close(struct hss_store *st);
 
 /* ---- Opening and migrations --------------------------------------------- */
 
@@ -271,6 +298,7 @@ void hss_store_close(struct hss_store *st)
 {
 	if (!st)
 		return;
+	batch_close(st);
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -296,11 +324,60 @@ static void bind_text(sqlite3_stmt *s, int i, const char *text)
 	sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
 }
 
+static int exec_id(struct hss_store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = stmt(st, id);
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Commits the group transaction, if one is open. */
+static int batch_close(struct hss_store *st)
+{
+	if (!st->batch_open)
+		return 0;
+	st->batch_open = false;
+	if (exec_id(st, S_COMMIT) == 0)
+		return 0;
+	exec_id(st, S_ROLLBACK);
+	st->batch_failed = true;
+	return -EIO;
+}
+
+/*
+ * Before a change: inside an explicit transaction, nothing to do; while
+ * batching, join the group transaction (open it first); otherwise the
+ * change commits by itself, after the group transaction (never in it).
+ */
+static int change_prepare(struct hss_store *st)
+{
+	if (st->in_txn)
+		return 0;
+	if (!st->batching) {
+		batch_close(st);
+		return 0;
+	}
+	if (st->batch_open)
+		return 0;
+	if (exec_id(st, S_BEGIN))
+		return -EIO;
+	st->batch_open = true;
+	return 0;
+}
+
 /* A statement that changes rows: 0, -ENOENT when nothing matched,
  * -EEXIST on a UNIQUE conflict. */
 static int run(struct hss_store *st, sqlite3_stmt *s, bool must_change)
 {
-	int rc = sqlite3_step(s);
+	int rc = change_prepare(st);
+
+	if (rc) {
+		sqlite3_reset(s);
+		return rc;
+	}
+	rc = sqlite3_step(s);
 
 	sqlite3_reset(s);
 	if (rc == SQLITE_CONSTRAINT)
@@ -312,26 +389,65 @@ static int run(struct hss_store *st, sqlite3_stmt *s, bool must_change)
 	return 0;
 }
 
+/* A text column into a buffer, cut to fit (every row read goes here:
+ * no snprintf). */
 static void copy_col(sqlite3_stmt *s, int col, char *out, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t n = t ? (size_t)sqlite3_column_bytes(s, col) : 0;
 
-	snprintf(out, size, "%s", t ? (const char *)t : "");
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(out, t, n);
+	out[n] = '\0';
 }
 
 int hss_store_begin(struct hss_store *st)
 {
-	return run(st, stmt(st, S_BEGIN), false);
+	int rc;
+
+	if (st->in_txn)
+		return -EBUSY;
+	batch_close(st);
+	rc = exec_id(st, S_BEGIN);
+	st->in_txn = rc == 0;
+	return rc;
 }
 
 int hss_store_commit(struct hss_store *st)
 {
-	return run(st, stmt(st, S_COMMIT), false);
+	int rc = exec_id(st, S_COMMIT);
+
+	if (rc == 0)
+		st->in_txn = false;
+	return rc;
 }
 
 void hss_store_rollback(struct hss_store *st)
 {
-	run(st, stmt(st, S_ROLLBACK), false);
+	exec_id(st, S_ROLLBACK);
+	st->in_txn = false;
+}
+
+void hss_store_batching(struct hss_store *st, bool on)
+{
+	st->batching = on;
+}
+
+bool hss_store_batch_pending(struct hss_store *st)
+{
+	return st->batch_open || st->batch_failed;
+}
+
+int hss_store_batch_end(struct hss_store *st)
+{
+	int rc = batch_close(st);
+
+	if (st->batch_failed)
+		rc = -EIO;
+	st->batch_failed = false;
+	return rc;
 }
 
 /* ---- Reading ------------------------------------------------------------ */
@@ -897,6 +1013,55 @@ int hss_shsub_each(struct hss_store *st, const char *impu, hss_shsub_cb cb,
 
 		stop = cb(sqlite3_column_int(s, 0), si ? (const char *)si : "",
 			  host ? (const char *)host : "", arg);
+	}
+	sqlite3_reset(s);
+	return stop ? stop : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* ---- S-CSCF restoration information ------------------------------------- */
+
+int hss_restoration_put(struct hss_store *st, const struct hss_restoration *r)
+{
+	sqlite3_stmt *s = stmt(st, S_RESTO_PUT);
+
+	bind_text(s, 1, r->impi);
+	bind_text(s, 2, r->contact);
+	bind_text(s, 3, r->path);
+	bind_text(s, 4, r->call_id);
+	if (r->cseq >= 0)
+		sqlite3_bind_int64(s, 5, r->cseq);
+	else
+		sqlite3_bind_null(s, 5);
+	sqlite3_bind_int64(s, 6, r->timeout);
+	bind_text(s, 7, r->scheme);
+	return run(st, s, false);
+}
+
+int hss_restoration_clear(struct hss_store *st, const char *impi)
+{
+	sqlite3_stmt *s = stmt(st, S_RESTO_CLEAR);
+
+	bind_text(s, 1, impi);
+	return run(st, s, false);
+}
+
+int hss_restoration_each(struct hss_store *st, const char *impi,
+			 hss_restoration_cb cb, void *arg)
+{
+	sqlite3_stmt *s = stmt(st, S_RESTO_OF);
+	struct hss_restoration r;
+	int rc, stop = 0;
+
+	bind_text(s, 1, impi);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		copy_col(s, 0, r.impi, sizeof(r.impi));
+		copy_col(s, 1, r.contact, sizeof(r.contact));
+		copy_col(s, 2, r.path, sizeof(r.path));
+		copy_col(s, 3, r.call_id, sizeof(r.call_id));
+		r.cseq = sqlite3_column_int64(s, 4);
+		r.timeout = (uint32_t)sqlite3_column_int64(s, 5);
+		copy_col(s, 6, r.scheme, sizeof(r.scheme));
+		stop = cb(&r, arg);
 	}
 	sqlite3_reset(s);
 	return stop ? stop : rc == SQLITE_DONE ? 0 : -EIO;

@@ -75,10 +75,25 @@ void hss_store_close(struct hss_store *st);
 /* Schema version after migrations. */
 int hss_store_version(struct hss_store *st);
 
-/* Group several changes into one transaction. */
+/* Group several changes into one transaction (-EBUSY when one is
+ * already open). An open group commit (below) is committed first. */
 int hss_store_begin(struct hss_store *st);
 int hss_store_commit(struct hss_store *st);
 void hss_store_rollback(struct hss_store *st);
+
+/*
+ * Group commit, for the Cx and Sh servers: while batching is on, a change
+ * made outside hss_store_begin() joins one open transaction instead of
+ * committing by itself, and hss_store_batch_end() commits it (once per
+ * loop turn). A change made while batching is off (provisioning) first
+ * commits the open group, so it never belongs to one.
+ */
+void hss_store_batching(struct hss_store *st, bool on);
+/* True when changes wait for hss_store_batch_end(). */
+bool hss_store_batch_pending(struct hss_store *st);
+/* Commits the group: 0, or -EIO when it failed (rolled back: none of its
+ * changes were made), here or when a change outside it committed it. */
+int hss_store_batch_end(struct hss_store *st);
 
 int hss_subscription_get(struct hss_store *st, int64_t id,
 			 struct hss_subscription *sub);
@@ -156,5 +171,27 @@ typedef int (*hss_shsub_cb)(int data_ref, const char *si, const char *as_host,
 			    void *arg);
 int hss_shsub_each(struct hss_store *st, const char *impu, hss_shsub_cb cb,
 		   void *arg);
+
+/* ---- S-CSCF restoration (TS 29.228 6.1.2, TS 23.380 4.3) ---- */
+
+/* One registered contact of an IMPI, as the S-CSCF gave it in
+ * SCSCF-Restoration-Info / Restoration-Info (TS 29.229 6.3.46-47). */
+struct hss_restoration {
+	char impi[HSS_ID_LEN];
+	char contact[512];
+	char path[1024];
+	char call_id[256];
+	int64_t cseq;	  /* Initial-CSeq-Sequence-Number, -1 when absent */
+	uint32_t timeout; /* Registration-Time-Out (NTP seconds), 0: absent */
+	char scheme[64];  /* SIP-Authentication-Scheme, "" when absent */
+};
+
+/* Adds or replaces (same IMPI and contact). */
+int hss_restoration_put(struct hss_store *st, const struct hss_restoration *r);
+/* Forgets every contact of an IMPI. */
+int hss_restoration_clear(struct hss_store *st, const char *impi);
+typedef int (*hss_restoration_cb)(const struct hss_restoration *r, void *arg);
+int hss_restoration_each(struct hss_store *st, const char *impi,
+			 hss_restoration_cb cb, void *arg);
 
 #endif /* TANDEM_HSS_STORE_H */

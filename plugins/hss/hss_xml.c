@@ -154,11 +154,12 @@ static bool profile_seen(const struct ids *ids, size_t upto)
 
 int hss_user_data(const struct hss_impi *impi, int irs, struct hss_buf *b)
 {
-	struct ids *ids = calloc(1, sizeof(*ids));
+	struct ids *ids = malloc(sizeof(*ids)); /* 22 KB: not zeroed */
 	int rc;
 
 	if (!ids)
 		return -ENOMEM;
+	ids->n = 0;
 	ids->irs = irs;
 	rc = hss_impus_each(hss_db, impi->subscription_id, collect, ids);
 	if (rc == 0) {

@@ -8,8 +8,10 @@
 dia_netns "$0" "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$HSS_SRCDIR/hss_lib.sh"
-plan 34
+plan 41
 
+HSS_EXTRA="charging_ccf = aaa://ccf1.ims.lab aaa://ccf2.ims.lab
+charging_ecf = aaa://ecf1.ims.lab"
 if hss_start; then pass "an hss node starts"; else
 	fail "an hss node starts"; diag "$WORK/hss.log"; finish; fi
 ctl hss subscriber add alice@ims.lab impu=sip:alice@ims.lab,tel:+15551234 \
@@ -123,6 +125,44 @@ check "hss deregister sends an RTR to the S-CSCF" \
 check "and the user is no longer registered" \
 	sh -c "'$TANDEMCTL' -s '$HSS_SOCK' hss subscriber show alice@ims.lab | grep -Eq '^state: +not-registered'"
 
+# S-CSCF restoration (TS 29.228 6.1.2, TS 23.380): the S-CSCF gives its
+# restoration information with the registration; another S-CSCF that
+# restores the user gets it back, with the profile, and the assignment.
+R="SCSCF-Restoration-Info"
+cx > "$WORK/r1" 2>&1 <<EOS
+send SAR $U Server-Name=sip:scscf.ims.lab:6060 Server-Assignment-Type=1 User-Data-Already-Available=0 $R.User-Name=alice@ims.lab $R.Restoration-Info.Path=<sip:pcscf.ims.lab;lr> $R.Restoration-Info.Contact=<sip:alice@127.0.0.1:5099> $R.Restoration-Info.Initial-CSeq-Sequence-Number=7 $R.Restoration-Info.Call-ID-SIP-Header=reg1@ue $R.Registration-Time-Out=hex:ea000000 $R.SIP-Authentication-Scheme=Digest-AKAv1-MD5
+send SAR $U Server-Name=sip:scscf2.ims.lab:6060 Server-Assignment-Type=14 User-Data-Already-Available=0
+send SAR User-Name=bob@ims.lab Public-Identity=sip:bob@ims.lab Server-Name=sip:scscf2.ims.lab:6060 Server-Assignment-Type=14 User-Data-Already-Available=0
+send SAR $U Server-Name=sip:scscf2.ims.lab:6060 Server-Assignment-Type=5 User-Data-Already-Available=0
+send SAR $U Server-Name=sip:scscf2.ims.lab:6060 Server-Assignment-Type=1 User-Data-Already-Available=0
+send SAR $U Server-Name=sip:scscf2.ims.lab:6060 Server-Assignment-Type=14 User-Data-Already-Available=0
+EOS
+t() { [ "$(result "$WORK/r1" 1)" = 2001 ] &&
+	[ "$(val "$WORK/r1" 1 Charging-Information.Primary-Charging-Collection-Function-Name)" = aaa://ccf1.ims.lab ] &&
+	[ "$(val "$WORK/r1" 1 Charging-Information.Secondary-Charging-Collection-Function-Name)" = aaa://ccf2.ims.lab ] &&
+	[ "$(val "$WORK/r1" 1 Charging-Information.Primary-Event-Charging-Function-Name)" = aaa://ecf1.ims.lab ]; }
+check "SAA with the profile carries Charging-Information (CCF 1 and 2, ECF)" t
+t() { [ "$(result "$WORK/r1" 2)" = 2001 ] &&
+	[ -n "$(val "$WORK/r1" 2 User-Data)" ] &&
+	[ "$(val "$WORK/r1" 2 $R.User-Name)" = alice@ims.lab ] &&
+	[ "$(val "$WORK/r1" 2 $R.Restoration-Info.Contact)" = "<sip:alice@127.0.0.1:5099>" ] &&
+	[ "$(val "$WORK/r1" 2 $R.Restoration-Info.Path)" = "<sip:pcscf.ims.lab;lr>" ] &&
+	[ "$(val "$WORK/r1" 2 $R.Restoration-Info.Initial-CSeq-Sequence-Number)" = 7 ] &&
+	[ "$(val "$WORK/r1" 2 $R.Restoration-Info.Call-ID-SIP-Header)" = reg1@ue ] &&
+	[ "$(val "$WORK/r1" 2 $R.Registration-Time-Out)" = hex:ea000000 ] &&
+	[ "$(val "$WORK/r1" 2 $R.SIP-Authentication-Scheme)" = Digest-AKAv1-MD5 ]; }
+check "SAR RESTORATION (14): the profile and the restoration information kept" t
+check "and the user is now assigned to the restoring S-CSCF" \
+	sh -c "'$TANDEMCTL' -s '$HSS_SOCK' hss subscriber show alice@ims.lab | grep -Eq '^scscf: +sip:scscf2.ims.lab:6060'"
+check "RESTORATION of a user not registered: 5003" \
+	test "$(result "$WORK/r1" 3)" = 5003
+t() { [ "$(result "$WORK/r1" 6)" = 2001 ] && [ -n "$(val "$WORK/r1" 6 User-Data)" ] &&
+	[ -z "$(val "$WORK/r1" 6 $R.User-Name)" ]; }
+check "a de-registration forgets the restoration information" t
+cx > "$WORK/r2" 2>&1 <<EOS
+send SAR $U Server-Name=sip:scscf2.ims.lab:6060 Server-Assignment-Type=5 User-Data-Already-Available=0
+EOS
+
 # Malformed input: a broken Diameter header and random bytes on a new
 # connection must not hurt the node.
 python3 - <<'PY' 2>/dev/null
@@ -142,6 +182,19 @@ cx > "$WORK/a4" 2>&1 <<EOS
 send LIR Public-Identity=sip:alice@ims.lab
 EOS
 check "after malformed input the node still answers" test -n "$(result "$WORK/a4" 1)"
+
+# Group commit: 200 MARs for one user, 32 in flight, many of them in one
+# loop turn and so one transaction; each SQN is handed out once.
+before=$(ctl hss subscriber show bob@ims.lab | sed -n 's/^sqn: *//p')
+cx --bench "MAR User-Name=bob@ims.lab Public-Identity=sip:bob@ims.lab Server-Name=sip:scscf.ims.lab:6060 SIP-Number-Auth-Items=1 $AKA" \
+	--count 200 --window 32 --users 1 > "$WORK/burst" 2>&1
+after=$(ctl hss subscriber show bob@ims.lab | sed -n 's/^sqn: *//p')
+check "200 MARs in flight: all answered, the SQN moved by 200 steps ($before -> $after)" \
+	sh -c "grep -qx 'errors=0' '$WORK/burst' && [ $((after - before)) = $((200 * 32)) ]"
+commits=$(ctl show stats | awk '$1 == "hss.group_commits" { print $2 }')
+mars=$(ctl show stats | awk '$1 == "hss.mar" { print $2 }')
+check "and their changes went in at most as many group commits ($commits for $mars MARs)" \
+	sh -c "[ '$commits' -ge 1 ] && [ '$commits' -le '$mars' ]"
 
 # Restart: the store keeps SQN and identities.
 sqn=$(ctl hss subscriber show alice@ims.lab | sed -n 's/^sqn: *//p')

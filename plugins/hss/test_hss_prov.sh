@@ -7,7 +7,7 @@
 dia_netns "$0" "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$HSS_SRCDIR/hss_lib.sh"
-plan 25
+plan 26
 
 if hss_start; then pass "an hss node starts"; else
 	fail "an hss node starts"; diag "$WORK/hss.log"; finish; fi
@@ -79,8 +79,10 @@ check "import JSON" sh -c "'$TANDEMCTL' -s '$HSS_SOCK' hss import '$WORK/subs.js
 ctl hss export "$WORK/out.csv" > /dev/null
 ctl hss export "$WORK/out.json" > /dev/null
 t() { [ "$(grep -c '@ims.lab' "$WORK/out.csv")" = 5 ] &&
-	grep -q "^u3@ims.lab,sip:u3@ims.lab;tel:+15550103,$K,,$OPC,8000,64,,aka,,,yes$" "$WORK/out.csv"; }
+	grep -q "^u3@ims.lab,sip:u3@ims.lab;tel:+15550103,$K,,$OPC,8000,64,,aka,,,yes,no/1/user/;no/1/user/$" "$WORK/out.csv"; }
 check "export CSV has every subscriber with its values" t
+check "and each identity's barring, implicit set, type and profile (impu_attrs)" \
+	grep -q "^carol@ims.lab,.*,no/1/user/mmtel;yes/2/user/mmtel$" "$WORK/out.csv"
 # A second node imports the JSON export: same subscribers.
 sed "s|$WORK/hss.db|$WORK/hss2.db|; s|$HSS_SOCK|$WORK/hss2.sock|; s|^port = 3868|port = 3878|" \
 	"$WORK/hss.conf" > "$WORK/hss2.conf"
@@ -88,7 +90,7 @@ start_node "$WORK/hss2.conf" "$WORK/hss2.log"
 "$TANDEMCTL" -s "$WORK/hss2.sock" hss profile set mmtel "$WORK/good.xml" > /dev/null
 "$TANDEMCTL" -s "$WORK/hss2.sock" hss import "$WORK/out.json" > /dev/null
 "$TANDEMCTL" -s "$WORK/hss2.sock" hss export "$WORK/again.csv" > /dev/null
-check "a JSON export imports into another node unchanged" cmp "$WORK/out.csv" "$WORK/again.csv"
+check "a JSON export imports into another node unchanged (impu_attrs too)" cmp "$WORK/out.csv" "$WORK/again.csv"
 
 # A registered user of a profile that changes: its S-CSCF gets a PPR.
 { echo "send SAR User-Name=u1@ims.lab Public-Identity=sip:u1@ims.lab Server-Name=sip:scscf.ims.lab:6060 Server-Assignment-Type=1 User-Data-Already-Available=0"

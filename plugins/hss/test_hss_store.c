@@ -42,6 +42,38 @@ static int count_impus(const struct hss_impu *u, void *arg)
 	return 0;
 }
 
+/* Group commit: changes made while batching wait for batch_end, and a
+ * change outside the group commits it first. */
+static void group_commit(struct hss_store *st, int64_t impi_id)
+{
+	struct hss_impi impi;
+
+	hss_store_batching(st, true);
+	hss_impi_set_sqn(st, impi_id, 0x1000);
+	hss_impi_set_sqn(st, impi_id, 0x2000);
+	hss_store_batching(st, false);
+	ok(hss_store_batch_pending(st) &&
+		   hss_impi_get(st, "alice@ims.lab", &impi) == 0 &&
+		   impi.sqn == 0x2000,
+	   "changes while batching wait in one group, visible to reads");
+	ok(hss_store_batch_end(st) == 0 && !hss_store_batch_pending(st),
+	   "batch_end commits the group");
+	hss_store_batching(st, true);
+	hss_impi_set_sqn(st, impi_id, 0x3000);
+	hss_store_batching(st, false);
+	ok(hss_profile_put(st, "p", "") == 0 && !hss_store_batch_pending(st),
+	   "a change outside the group commits the group first");
+	hss_store_batching(st, true);
+	hss_impi_set_sqn(st, impi_id, 0x4000);
+	hss_store_batching(st, false);
+	ok(hss_store_begin(st) == 0 && hss_store_commit(st) == 0 &&
+		   !hss_store_batch_pending(st),
+	   "so does an explicit transaction");
+	hss_store_batching(st, true);
+	hss_impi_set_sqn(st, impi_id, 0x5000);
+	hss_store_batching(st, false); /* left open: close commits it */
+}
+
 int main(void)
 {
 	char path[] = "/tmp/test_hss_store.XXXXXX";
@@ -55,11 +87,11 @@ int main(void)
 	size_t len = 0;
 	int fd = mkstemp(path), n = 0;
 
-	tap_plan(17);
+	tap_plan(21);
 	close(fd);
 	ok(hss_store_open(path, &st) == 0, "a new store opens");
-	ok(hss_store_version(st) == 2,
-	   "migrations bring it to schema 2 (got %d)", hss_store_version(st));
+	ok(hss_store_version(st) == 3,
+	   "migrations bring it to schema 3 (got %d)", hss_store_version(st));
 	subscriber(&s, "alice@ims.lab", "sip:alice@ims.lab", "tel:+15551234");
 	ok(hss_subscriber_add(st, &s) == 0, "a subscriber is added");
 	subscriber(&t, "bob@ims.lab", "sip:bob@ims.lab", "sip:alice@ims.lab");
@@ -88,13 +120,13 @@ int main(void)
 	   "an S-CSCF is assigned and the IRS registered");
 	ok(hss_repo_put(st, "sip:alice@ims.lab", "svc", 0, "<x/>", 4) == 0,
 	   "Sh repository data is stored");
+	group_commit(st, impi.id);
 	hss_store_close(st);
 
 	st = NULL;
 	ok(hss_store_open(path, &st) == 0, "the file opens again");
-	ok(hss_impi_get(st, "alice@ims.lab", &impi) == 0 &&
-		   impi.sqn == 0x123456789aULL,
-	   "SQN survived the restart");
+	ok(hss_impi_get(st, "alice@ims.lab", &impi) == 0 && impi.sqn == 0x5000,
+	   "SQN survived the restart (the last group's)");
 	ok(hss_subscription_get(st, impi.subscription_id, &sub) == 0 &&
 		   !strcmp(sub.scscf_name, "sip:scscf.ims.lab:6060"),
 	   "the assigned S-CSCF survived");

@@ -22,6 +22,9 @@
  *   Result-Code; when it returns DIA_DEFER the handler owns the answer and
  *   must give it to answer_send() (or msg_free()) later, from the loop. The
  *   request stays valid until then (answer_request() finds it).
+ * - Answers given out during a loop turn are handed to freeDiameter
+ *   together right after the turn's I/O (hosts of ABI 1.1 and later), so
+ *   its routing thread wakes once for them all.
  * - An answer handed to a dia_answer_cb is valid during the callback only.
  * - A struct dia_avp points into its message: valid while the message is.
  * - Strings returned by get_str() point into the AVP (not NUL-terminated).
@@ -252,6 +255,15 @@ struct diameter_service {
 	/* The result of an answer: Result-Code (vendor 0), or the
 	 * Experimental-Result's vendor and code. -ENOENT when neither. */
 	int (*result)(struct dia_msg *ans, uint32_t *vendor_id, uint32_t *code);
+
+	/* ---- Added later in version 1: check `size` first ---- */
+	/*
+	 * Drops what a handler put in an answer it kept (DIA_DEFER) and
+	 * returns a fresh answer to the same request, as a handler gets it,
+	 * to answer with an error after all (e.g. a commit failed). Takes
+	 * `ans`; NULL when out of memory (the request is freed then).
+	 */
+	struct dia_msg *(*answer_renew)(struct dia_msg *ans);
 };
 
 #endif /* TANDEM_DIAMETER_H */
