@@ -7,12 +7,12 @@ set -eu
 PACKAGES="
   build-essential autoconf automake libtool pkg-config
   libltdl-dev libuv1-dev libinih-dev
-  libosip2-dev libsrtp2-dev libspandsp-dev
+  libosip2-dev libsrtp2-dev libspandsp-dev libc-ares-dev
   libfreediameter-dev freediameter-extensions
   libpri-dev dahdi-source
   libsqlite3-dev sqlite3 libssl-dev openssl libxml2-dev
   valgrind clang libclang-rt-14-dev
-  sip-tester iproute2 util-linux procps psmisc python3
+  sip-tester iproute2 util-linux procps psmisc python3 dnsmasq-base
   kamailio kamailio-ims-modules kamailio-presence-modules
 "
 

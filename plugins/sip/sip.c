@@ -75,6 +75,34 @@ static const struct tnd_param sip_params[] = {
 	P("record_route", TND_BOOL, record_route, "yes",
 	  "proxy: Record-Route dialog-creating requests (both sides when "
 	  "transports differ, RFC 5658)", .flags = 0),
+	P("tls_cert", TND_STR, tls_cert, "",
+	  "PEM certificate chain of TLS listeners (and offered to servers "
+	  "that ask)", .flags = 0),
+	P("tls_key", TND_STR, tls_key, "", "PEM private key of tls_cert",
+	  .flags = 0),
+	P("tls_ca", TND_STR, tls_ca, "",
+	  "PEM CA file peers' certificates are checked against (empty: the "
+	  "system's)", .flags = 0),
+	P("tls_verify_client", TND_BOOL, tls_verify_client, "no",
+	  "TLS listeners require a client certificate from tls_ca (mutual "
+	  "TLS)", .flags = 0),
+	P("tls_verify_server", TND_BOOL, tls_verify_server, "yes",
+	  "check the certificate of TLS servers we connect to (chain and "
+	  "address)", .flags = 0),
+	P("tls_min_version", TND_ENUM, tls_min_version, "1.2",
+	  "oldest TLS version accepted", .choices = "1.2|1.3"),
+	P("dns_servers", TND_STR, dns_servers, "",
+	  "DNS servers for RFC 3263 look-ups, IP[:PORT] words (empty: the "
+	  "system's)", .flags = 0),
+	P("dns_cache_ms", TND_UINT, dns_cache_ms, "60000",
+	  "how long a located next hop is reused", .min = 0,
+	  .max = 86400000),
+	P("session_expires", TND_UINT, session_expires, "0",
+	  "RFC 4028 interval the node's dialogs ask for, seconds (0: none)",
+	  .min = 0, .max = 86400),
+	P("min_se", TND_UINT, min_se, "90",
+	  "RFC 4028 shortest session interval accepted, seconds (below: 422)",
+	  .min = 1, .max = 86400),
 	P("udp_batch", TND_UINT, udp_batch, "64",
 	  "datagrams read per wake-up of a UDP listener", .min = 1,
 	  .max = 4096),
@@ -211,6 +239,7 @@ static int cmd_stats(struct tnd_reply *r, int argc, char **argv)
 	sip_host->reply_record(r);
 	sip_show_proxy(r);
 	sip_host->reply_field_num(r, "transactions", (long long)sip_txn_count());
+	sip_host->reply_field_num(r, "waiting", (long long)sip_txn_waiting());
 	sip_host->reply_field_num(r, "connections", (long long)sip_conn_count());
 	sip_host->reply_field_num(r, "timers", (long long)sip_timers_count());
 	return 0;
@@ -272,6 +301,7 @@ static int sip_init(const struct tnd_host_api *api, void *config)
 	rc = check_params();
 	if (rc < 0)
 		return rc;
+	sip_alloc_install();
 	osip_trace_initialize_func(OSIP_WARNING, osip_trace_to_log);
 	parser_init();
 	rc = sip_stats_init();
@@ -288,6 +318,8 @@ static int sip_start(void)
 {
 	int rc = sip_timers_start();
 
+	if (rc == 0)
+		rc = sip_dns_init();
 	if (rc == 0)
 		rc = sip_txn_init();
 	if (rc == 0)
@@ -307,9 +339,11 @@ static void sip_fini(void)
 {
 	sip_service_fini();
 	sip_txn_fini();
+	sip_dns_fini();
 	sip_transport_stop();
 	sip_timers_stop();
 	sip_proxy_fini();
+	sip_alloc_uninstall();
 }
 
 static const struct tnd_service_ref sip_provides[] = {

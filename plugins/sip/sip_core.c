@@ -200,6 +200,8 @@ static void ack_input(struct sip_msg *m)
 		sip_txn_input(t, m);
 		return;
 	}
+	if (sip_txn_absorb(m))
+		return;
 	/* an ACK for a 2xx is a transaction of its own (RFC 3261 17.1.1.3) */
 	if (sip_service_ack(m))
 		return;
@@ -232,7 +234,7 @@ static void cancel_input(struct sip_msg *m)
 	t = sip_txn_server_new(m, &cancel_ops, NULL);
 	if (!t)
 		return;
-	if (!ist || ist->kind != SIP_IST || ist->lingering) {
+	if (!ist || ist->kind != SIP_IST) {
 		sip_txn_respond(t, 481, NULL, NULL, NULL, NULL, 0);
 		return;
 	}
@@ -244,9 +246,24 @@ static void cancel_input(struct sip_msg *m)
 	sip_txn_respond(ist, 487, NULL, NULL, NULL, NULL, 0);
 }
 
+static bool has_to_tag(const struct sip_msg *m)
+{
+	osip_generic_param_t *tag = NULL;
+
+	osip_to_get_tag(m->osip->to, &tag);
+	return tag != NULL;
+}
+
 static void new_request(struct sip_msg *m)
 {
 	struct sip_txn *t;
+
+	/* RFC 3261 12.2.2: a request in a dialog we do not have */
+	if (sip_mode == SIP_MODE_ENDPOINT && has_to_tag(m) &&
+	    !sip_service_claims(m)) {
+		sip_reply_stateless(m, 481, NULL, NULL);
+		return;
+	}
 
 	if (sip_mode == SIP_MODE_ENDPOINT || sip_service_claims(m)) {
 		sip_core_uas(m, NULL);
@@ -279,6 +296,10 @@ static void request_input(struct sip_msg *m)
 		sip_txn_input(t, m); /* a retransmission */
 		return;
 	}
+	if (sip_txn_absorb(m))
+		return;
+	if (m->method != SIP_M_CANCEL && sip_dialog_input(m))
+		return;
 	if (m->method == SIP_M_CANCEL) {
 		cancel_input(m);
 		return;
@@ -299,6 +320,8 @@ static void response_input(struct sip_msg *m)
 		sip_txn_input(t, m);
 		return;
 	}
+	if (sip_txn_absorb(m))
+		return;
 	sip_count(sip_stats.rx_stray_rsp);
 	if (sip_service_stray_response(m))
 		return;

@@ -58,10 +58,21 @@ struct sip_cfg {
 	char *aliases;
 	char *hosts;
 	int record_route;
+	char *tls_cert, *tls_key, *tls_ca;
+	int tls_verify_client, tls_verify_server;
+	char *tls_min_version;
+	char *dns_servers;
+	unsigned long long dns_cache_ms;
+	unsigned long long session_expires, min_se;
 	unsigned long long udp_batch;
 };
 
 extern struct sip_cfg *sip_cfg;
+
+/* ---- libosip2's allocator (sip_alloc.c) ---------------------------------- */
+
+void sip_alloc_install(void);
+void sip_alloc_uninstall(void);
 
 /* ---- Counters ------------------------------------------------------------ */
 
@@ -137,12 +148,13 @@ static inline bool sip_proto_reliable(enum sip_proto p)
 	return p != SIP_UDP;
 }
 
+/* An IPv4 or IPv6 address and port (no sockaddr_storage: transactions
+ * keep one each, and many wait in the completed states). */
 struct sip_addr {
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in sin;
 		struct sockaddr_in6 sin6;
-		struct sockaddr_storage ss;
 	} u;
 	socklen_t len;
 };
@@ -165,6 +177,8 @@ struct sip_listener {
 	struct sip_addr local;
 	char host[64];	    /* advertised host: "127.0.0.1" or "[::1]" */
 	int port;	    /* advertised port */
+	char via[112];	    /* "Via: SIP/2.0/UDP host:port;branch=" */
+	char rr[128];	    /* "Record-Route: <sip:host:port;lr>\r\n" */
 	uint64_t rx_msgs, tx_msgs;
 };
 
@@ -187,9 +201,34 @@ int sip_peer_parse(const char *text, struct sip_peer *p);
 /* A listener of `proto` and the address family of `addr`, or NULL. */
 struct sip_listener *sip_listener_for(enum sip_proto proto,
 				      const struct sip_addr *addr);
+/* The local side requests to `addr` over `proto` leave by: a listener,
+ * or for a stream we do not listen on, a client-only side named after a
+ * listener of the same family (its Via port is the default one). */
+struct sip_listener *sip_listener_out(enum sip_proto proto,
+				      const struct sip_addr *addr);
 /* Is host:port (port 0: any) one of our listeners or aliases? */
 bool sip_is_local(const char *host, size_t host_len, int port);
 size_t sip_conn_count(void);
+
+/* ---- TLS (sip_tls.c) ------------------------------------------------------ */
+
+typedef struct ssl_st SSL;
+
+/* Contexts from the configuration; `listening`: a TLS listener needs the
+ * server side (certificate and key). 0 or -EINVAL (logged). */
+int sip_tls_init(bool listening);
+void sip_tls_fini(void);
+SSL *sip_tls_new(int fd, bool server, const struct sip_addr *peer);
+void sip_tls_free(SSL *ssl);
+/* 1 done, 0 in progress (*want: TND_IO_*), -1 failed (why). */
+int sip_tls_handshake(SSL *ssl, int *want, char *why, size_t size);
+/* Bytes, 0 closed, -1 failed (why), -2 in progress (*want). */
+long sip_tls_read(SSL *ssl, void *buf, size_t len, int *want, char *why,
+		  size_t size);
+long sip_tls_write(SSL *ssl, const void *buf, size_t len, int *want,
+		   char *why, size_t size);
+bool sip_tls_pending(SSL *ssl);
+void sip_tls_describe(SSL *ssl, char *buf, size_t size);
 
 struct tnd_reply;
 void sip_show_listeners(struct tnd_reply *r);
@@ -211,6 +250,7 @@ void sip_buf_add(struct sip_buf *b, const void *data, size_t n);
 void sip_buf_str(struct sip_buf *b, const char *text);
 void sip_buf_printf(struct sip_buf *b, const char *fmt, ...)
 	TND_PRINTF(2, 3);
+void sip_buf_num(struct sip_buf *b, unsigned long v);
 void sip_buf_free(struct sip_buf *b);
 
 
@@ -300,10 +340,13 @@ struct sip_txn_ops {
 enum sip_txn_kind { SIP_ICT = ICT, SIP_IST = IST, SIP_NICT = NICT,
 		    SIP_NIST = NIST };
 
+
+
 struct sip_txn {
 	struct sip_txn *hnext;
 	uint32_t hash;
 	char *key;
+	char *call_id;		 /* for the control commands */
 	unsigned id;
 	enum sip_txn_kind kind;
 	osip_transaction_t *otx; /* NULL once terminated (lingering) */
@@ -326,7 +369,6 @@ struct sip_txn {
 	/* filled by libosip2's callbacks during an event */
 	osip_message_t *cb_rsp;
 	bool cb_timeout, cb_transport_error, cb_ack;
-	bool lingering;		  /* RFC 6026 Accepted: absorbs retransmits */
 	bool in_event;
 	bool dead;
 };
@@ -334,6 +376,7 @@ struct sip_txn {
 int sip_txn_init(void);
 void sip_txn_fini(void);
 size_t sip_txn_count(void);
+size_t sip_txn_waiting(void);
 
 /* Find the server transaction of a request (RFC 3261 17.2.3). */
 struct sip_txn *sip_txn_match_request(const struct sip_msg *m);
@@ -343,6 +386,12 @@ struct sip_txn *sip_txn_match_cancelled(const struct sip_msg *m);
 struct sip_txn *sip_txn_match_response(const struct sip_msg *m);
 /* Hand a matched message to its transaction (takes m->osip). */
 void sip_txn_input(struct sip_txn *t, struct sip_msg *m);
+/*
+ * A retransmission of a finished transaction, still waiting out its
+ * timer (J, K, D, I or RFC 6026's Accepted): answered again or absorbed.
+ * Returns false when no waiting transaction matches.
+ */
+bool sip_txn_absorb(const struct sip_msg *m);
 
 /* New server transaction for request `m`. The machine takes m->osip;
  * it stays readable through m until the message is processed (borrowed).
@@ -355,6 +404,10 @@ struct sip_txn *sip_txn_server_new(struct sip_msg *m,
  */
 int sip_txn_respond_msg(struct sip_txn *t, osip_message_t *rsp,
 			const char *wire, size_t wire_len);
+/* The libosip2 side of a response we build ourselves (status, top Via,
+ * CSeq): what the server machines look at. */
+osip_message_t *sip_txn_machine_response(const struct sip_txn *t, int code,
+					 const char *reason);
 /* Build and send a response from the request's header lines. */
 int sip_txn_respond(struct sip_txn *t, int code, const char *reason,
 		    const char *extra_hdrs, const char *body_type,
@@ -411,7 +464,33 @@ void sip_proxy_stray_response(struct sip_msg *m);
 bool sip_proxy_cancel(struct sip_txn *ist);
 void sip_show_proxy(struct tnd_reply *r);
 
-/* Next hop of a URI (numeric host, static `hosts`, port default). */
-int sip_resolve_uri(const osip_uri_t *uri, struct sip_peer *to);
+/* ---- RFC 3263 (sip_dns.c) ------------------------------------------------- */
+
+struct sip_dns_query;
+/* The ordered next hops of a name; rc 0 or -EHOSTUNREACH. */
+typedef void (*sip_dns_cb)(void *arg, int rc, const struct sip_peer *peers,
+			   unsigned n);
+
+int sip_dns_init(void);
+void sip_dns_fini(void);
+/*
+ * Locate host (port 0: none; proto -1: none; sips) per RFC 3263. Returns
+ * 0 with *out set (cache), -EINPROGRESS when `cb` will tell (then
+ * *handle names the query until cb runs), -EWOULDBLOCK when a look-up is
+ * needed and `cb` is NULL, or another -errno.
+ */
+int sip_dns_resolve(const char *host, int port, int proto, bool sips,
+		    struct sip_peer *out, sip_dns_cb cb, void *arg,
+		    struct sip_dns_query **handle);
+/* The query's cb will not run (the query ends on its own). */
+void sip_dns_cancel(struct sip_dns_query *q);
+
+/*
+ * Next hop of a URI: numeric host, static `hosts`, or RFC 3263. Returns 0
+ * (`to` set), -EINPROGRESS (`cb` later), -EWOULDBLOCK (no `cb`), -errno:
+ * see sip_dns_resolve.
+ */
+int sip_resolve_uri(const osip_uri_t *uri, struct sip_peer *to,
+		    sip_dns_cb cb, void *arg, struct sip_dns_query **handle);
 
 #endif /* SIP_INT_H */

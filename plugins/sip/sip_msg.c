@@ -113,6 +113,17 @@ void sip_buf_printf(struct sip_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+void sip_buf_num(struct sip_buf *b, unsigned long v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do
+		tmp[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	sip_buf_add(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
 void sip_buf_free(struct sip_buf *b)
 {
 	free(b->data);
@@ -249,7 +260,6 @@ void sip_msg_put_top_via(struct sip_buf *b, const struct sip_msg *req,
 	const char *p = req->raw;
 	uint32_t start = h->line.off, end = h->line.off + h->line.len;
 	uint32_t at = req->via.end;
-	char port[16];
 
 	if (!req->via_ok || (!req->add_received && !req->via.rport)) {
 		sip_buf_add(b, p + start, end - start);
@@ -257,9 +267,8 @@ void sip_msg_put_top_via(struct sip_buf *b, const struct sip_msg *req,
 	}
 	if (req->via.rport && !req->via.rport_value) {
 		sip_buf_add(b, p + start, req->via.rport_end - start);
-		snprintf(port, sizeof(port), "=%d",
-			 sip_addr_port(&req->src.addr));
-		sip_buf_str(b, port);
+		sip_buf_add(b, "=", 1);
+		sip_buf_num(b, (unsigned long)sip_addr_port(&req->src.addr));
 		start = req->via.rport_end;
 	}
 	sip_buf_add(b, p + start, at - start);
@@ -333,11 +342,9 @@ int sip_rsp_build(struct sip_buf *out, const struct sip_rsp_base *rb,
 		  const char *extra_hdrs, const char *body_type,
 		  const char *body, size_t body_len)
 {
-	char line[64];
-	int n;
-
-	n = snprintf(line, sizeof(line), "SIP/2.0 %d ", code);
-	sip_buf_add(out, line, (size_t)n);
+	sip_buf_add(out, "SIP/2.0 ", 8);
+	sip_buf_num(out, (unsigned long)code);
+	sip_buf_add(out, " ", 1);
 	sip_buf_str(out, reason ? reason : sip_reason(code));
 	sip_buf_add(out, "\r\n", 2);
 	sip_buf_add(out, rb->hdrs, rb->hdrs_len);
@@ -357,9 +364,9 @@ int sip_rsp_build(struct sip_buf *out, const struct sip_rsp_base *rb,
 		sip_buf_str(out, body_type);
 		sip_buf_add(out, "\r\n", 2);
 	}
-	n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n",
-		     body_len);
-	sip_buf_add(out, line, (size_t)n);
+	sip_buf_str(out, "Content-Length: ");
+	sip_buf_num(out, body_len);
+	sip_buf_add(out, "\r\n\r\n", 4);
 	if (body_len)
 		sip_buf_add(out, body, body_len);
 	return out->failed ? -ENOMEM : 0;
@@ -466,23 +473,19 @@ static void note_received(struct sip_msg *m)
 		strncasecmp(m->received, m->raw + v->host.off, v->host.len);
 }
 
-/* libosip2 stops at NUL bytes in headers (RFC 4475 3.1.1.1 "intmeth"
- * quotes one); it gets a copy with them as spaces, the body untouched. */
+/* The bytes libosip2 parses (see sip_osip_fix): mostly the message
+ * itself, a fixed copy when it has NULs in headers or a multipart body. */
 static const char *osip_view(const struct sip_msg *m, char **copy)
 {
-	const char *nul = memchr(m->raw, '\0', m->scan->body_off);
-
 	*copy = NULL;
-	if (!nul)
+	if (!sip_osip_needs_copy(m->scan))
 		return m->raw;
 	*copy = malloc(m->len + 1);
 	if (!*copy)
 		return NULL;
 	memcpy(*copy, m->raw, m->len);
 	(*copy)[m->len] = '\0';
-	for (size_t i = 0; i < m->scan->body_off; i++)
-		if ((*copy)[i] == '\0')
-			(*copy)[i] = ' ';
+	sip_osip_fix(m->scan, *copy);
 	return *copy;
 }
 

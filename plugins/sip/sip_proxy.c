@@ -36,8 +36,6 @@ static struct host_entry *hosts;
 static size_t nhosts;
 static unsigned nctx;
 
-#define MAX_BRANCHES 8
-
 struct proxy_ctx;
 
 struct proxy_branch {
@@ -60,7 +58,7 @@ struct proxy_ctx {
 	char *best_wire;
 	size_t best_len;
 	unsigned nbranches;
-	struct proxy_branch br[MAX_BRANCHES];
+	struct proxy_branch br[]; /* as many as targets (one, so far) */
 };
 
 /* ---- Configuration ---------------------------------------------------------- */
@@ -145,7 +143,8 @@ void sip_proxy_fini(void)
 
 /* ---- Targets ----------------------------------------------------------------- */
 
-int sip_resolve_uri(const osip_uri_t *uri, struct sip_peer *to)
+int sip_resolve_uri(const osip_uri_t *uri, struct sip_peer *to,
+		    sip_dns_cb cb, void *arg, struct sip_dns_query **handle)
 {
 	osip_uri_param_t *transport = NULL, *maddr = NULL;
 	const char *host;
@@ -172,7 +171,7 @@ int sip_resolve_uri(const osip_uri_t *uri, struct sip_peer *to)
 	host = maddr && maddr->gvalue ? maddr->gvalue : uri->host;
 	if (sip_addr_from(&to->addr, host, strlen(host), port) == 0)
 		return 0;
-	/* RFC 3263 look-ups come later; labs use static `hosts` */
+	/* static names of labs first */
 	for (size_t i = 0; i < nhosts; i++) {
 		if (strcasecmp(hosts[i].name, host) == 0) {
 			to->addr = hosts[i].addr;
@@ -183,7 +182,10 @@ int sip_resolve_uri(const osip_uri_t *uri, struct sip_peer *to)
 			return 0;
 		}
 	}
-	return -EHOSTUNREACH;
+	/* RFC 3263: a cached answer, or a query when the caller can wait */
+	return sip_dns_resolve(host, uri->port ? port : 0,
+			       transport ? (int)to->proto : -1, sips, to, cb,
+			       arg, handle);
 }
 
 static bool uri_is_local(const osip_uri_t *uri)
@@ -283,6 +285,7 @@ struct route_plan {
 	struct sip_peer to;
 	const char *new_ruri;	/* a handler's target (16.5), or NULL */
 	osip_uri_t *new_uri;	/* the same, parsed; owned */
+	bool resolve;		/* `to` comes from `target` (RFC 3263) */
 };
 
 static int plan_route(const struct sip_msg *m, struct route_plan *p)
@@ -319,7 +322,8 @@ static int plan_route(const struct sip_msg *m, struct route_plan *p)
 	} else {
 		p->target = req->req_uri;
 	}
-	return sip_resolve_uri(p->target, &p->to);
+	p->resolve = true;
+	return 0;
 }
 
 /* ---- The forwarded bytes --------------------------------------------------------- */
@@ -461,8 +465,9 @@ static int build_request(struct sip_buf *b, const struct sip_msg *m,
 			}
 			break;
 		case SIP_H_MAX_FORWARDS:
-			sip_buf_printf(b, "Max-Forwards: %d\r\n",
-				       e->max_forwards);
+			sip_buf_add(b, "Max-Forwards: ", 14);
+			sip_buf_num(b, (unsigned long)e->max_forwards);
+			sip_buf_add(b, "\r\n", 2);
 			mf_done = true;
 			continue;
 		case SIP_H_ROUTE:
@@ -480,7 +485,8 @@ static int build_request(struct sip_buf *b, const struct sip_msg *m,
 		sip_buf_str(b, e->rr);
 	if (!mf_done)
 		/* RFC 3261 16.6 step 3 */
-		sip_buf_printf(b, "Max-Forwards: %d\r\n", e->max_forwards);
+		sip_buf_printf(b, "Max-Forwards: %d\r\n",
+			       e->max_forwards);
 	put_end(b, m);
 	return b->failed ? -ENOMEM : 0;
 }
@@ -600,9 +606,10 @@ static const struct sip_txn_ops server_ops = {
 };
 
 static struct proxy_ctx *ctx_new(struct sip_txn *server,
-				 enum sip_method_id method)
+				 enum sip_method_id method, unsigned branches)
 {
-	struct proxy_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct proxy_ctx *ctx = calloc(1, sizeof(*ctx) +
+					      branches * sizeof(ctx->br[0]));
 
 	if (!ctx)
 		return NULL;
@@ -891,22 +898,13 @@ static bool wants_record_route(const struct sip_msg *m)
 	return !tag; /* in-dialog requests keep their route set */
 }
 
-static void put_rr_uri(struct sip_buf *b, const struct sip_listener *l)
-{
-	sip_buf_printf(b, "Record-Route: <sip:%s:%d", l->host, l->port);
-	if (l->proto != SIP_UDP)
-		sip_buf_printf(b, ";transport=%s",
-			       l->proto == SIP_TCP ? "tcp" : "tls");
-	sip_buf_str(b, ";lr>\r\n");
-}
-
 /* RFC 5658: both sides when requests cross transports or addresses. */
 static void build_rr(struct sip_buf *b, const struct sip_listener *in,
 		     const struct sip_listener *out)
 {
-	put_rr_uri(b, out);
+	sip_buf_str(b, out->rr);
 	if (in && in != out)
-		put_rr_uri(b, in);
+		sip_buf_str(b, in->rr);
 }
 
 /* Branch: cookie, our mark, the loop hash, then something unique
@@ -914,24 +912,33 @@ static void build_rr(struct sip_buf *b, const struct sip_listener *in,
 static void make_branch(const struct sip_msg *m, uint32_t loop, bool stateful,
 			char *out, size_t size)
 {
-	char token[17];
+	static const char hex[] = "0123456789abcdef";
+	char *p = out;
 
+	(void)size; /* callers give 64 bytes: 10 + 8 + 1 + 16 + 1 */
+	memcpy(p, "z9hG4bKtnd", 10);
+	p += 10;
+	for (int shift = 28; shift >= 0; shift -= 4)
+		*p++ = hex[(loop >> shift) & 15];
+	*p++ = '.';
 	if (stateful) {
-		sip_random_token(token, sizeof(token));
-		snprintf(out, size, "z9hG4bKtnd%08x.%s", loop, token);
+		sip_random_token(p, 17);
 	} else {
 		uint32_t h = fnv(2166136261U, m->raw + m->via.branch.off,
 				 m->via.branch.len);
 
 		h = fnv(h, m->raw + m->via.host.off, m->via.host.len);
-		snprintf(out, size, "z9hG4bKtnd%08x.s%08x", loop, h);
+		*p++ = 's';
+		for (int shift = 28; shift >= 0; shift -= 4)
+			*p++ = hex[(h >> shift) & 15];
+		*p = '\0';
 	}
 }
 
 static void forward(struct sip_msg *m, struct sip_txn *t,
 		    struct route_plan *p, uint32_t loop)
 {
-	struct sip_listener *out = sip_listener_for(p->to.proto, &p->to.addr);
+	struct sip_listener *out = sip_listener_out(p->to.proto, &p->to.addr);
 	struct sip_buf via = { 0 }, rr = { 0 }, wire = { 0 };
 	struct fwd_edit e = { 0 };
 	char branch[64], *ruri = NULL;
@@ -945,9 +952,9 @@ static void forward(struct sip_msg *m, struct sip_txn *t,
 	}
 	p->to.listener = out;
 	make_branch(m, loop, t != NULL, branch, sizeof(branch));
-	sip_buf_printf(&via, "Via: SIP/2.0/%s %s:%d;branch=%s\r\n",
-		       sip_proto_name(out->proto), out->host, out->port,
-		       branch);
+	sip_buf_str(&via, out->via);
+	sip_buf_str(&via, branch);
+	sip_buf_add(&via, "\r\n", 2);
 	if (wants_record_route(m))
 		build_rr(&rr, m->src.listener, out);
 	if (p->strict) {
@@ -977,7 +984,7 @@ static void forward(struct sip_msg *m, struct sip_txn *t,
 		goto out;
 	}
 	req = sip_txn_take_request(t);
-	ctx = req ? ctx_new(t, m->method) : NULL;
+	ctx = req ? ctx_new(t, m->method, 1) : NULL;
 	if (!ctx || edit_machine_copy(req, via.data + 5, p) < 0) {
 		if (req)
 			osip_message_free(req);
@@ -1043,55 +1050,130 @@ static int validate(struct sip_msg *m, struct sip_txn *t, uint32_t *loop)
 	return unsupported_proxy_require(m, t);
 }
 
-int sip_proxy_route(struct sip_msg *m, struct sip_txn *t, const char *target)
-{
+/* ---- Next hops found later (RFC 3263 look-ups) ------------------------------- */
+
+/*
+ * A request waiting for its next hop: its bytes (the message being
+ * processed is gone by then), its transaction, its route plan. For a
+ * stateless proxy it owns the libosip2 message; otherwise the server
+ * transaction keeps it.
+ */
+struct pending {
+	struct sip_dns_query *query;
+	struct sip_txn *t;
 	struct route_plan plan;
 	uint32_t loop;
-	int rc;
+	char *raw;
+	char *ruri; /* the handler's target, kept */
+	struct sip_scan scan;
+	struct sip_msg m;
+};
 
-	if (!target) {
-		sip_proxy_request(m, t);
-		return 0;
-	}
-	if (validate(m, t, &loop) < 0)
-		return 0;
-	rc = plan_route(m, &plan);
-	if (osip_uri_init(&plan.new_uri) != 0)
-		return -ENOMEM;
-	if (osip_uri_parse(plan.new_uri, target) != 0) {
-		osip_uri_free(plan.new_uri);
-		return -EINVAL;
-	}
-	plan.new_ruri = target;
-	plan.local = false;
-	/* a Route left after ours still leads (loose routing); else the
-	 * new Request-URI does */
-	if (rc < 0 || (int)plan.pop >= osip_list_size(&m->osip->routes) -
-					(plan.strict ? 1 : 0))
-		rc = sip_resolve_uri(plan.new_uri, &plan.to);
-	if (rc < 0) {
-		osip_uri_free(plan.new_uri);
-		return rc;
-	}
-	if (m->method == SIP_M_INVITE && t && !t->last_status)
-		sip_txn_respond(t, 100, NULL, NULL, NULL, NULL, 0);
-	forward(m, t, &plan, loop);
-	if (plan.new_uri)
-		osip_uri_free(plan.new_uri);
-	return 0;
+static void pending_free(struct pending *pd)
+{
+	if (pd->t)
+		sip_txn_detach(pd->t);
+	if (!pd->t && pd->m.osip && !pd->m.osip_borrowed)
+		osip_message_free(pd->m.osip);
+	if (pd->plan.new_uri)
+		osip_uri_free(pd->plan.new_uri);
+	free(pd->raw);
+	free(pd->ruri);
+	free(pd);
 }
 
-void sip_proxy_request(struct sip_msg *m, struct sip_txn *t)
+static void on_pending_txn_end(struct sip_txn *t, void *arg)
 {
-	struct route_plan plan;
-	uint32_t loop;
+	struct pending *pd = arg;
+
+	(void)t;
+	pd->t = NULL;
+	pd->m.osip = NULL; /* the machine freed it */
+	sip_dns_cancel(pd->query);
+	pd->query = NULL;
+	pending_free(pd);
+}
+
+static const struct sip_txn_ops pending_ops = {
+	.terminated = on_pending_txn_end,
+};
+
+static void on_resolved(void *arg, int rc, const struct sip_peer *peers,
+			unsigned n)
+{
+	struct pending *pd = arg;
+	struct sip_txn *t = pd->t;
+
+	(void)n;
+	pd->query = NULL;
+	if (t)
+		sip_txn_detach(t);
+	if (t && t->last_status >= 200) {
+		/* answered meanwhile (a CANCEL's 487): nothing to forward */
+	} else if (rc < 0) {
+		tnd_info("no next hop for a %s: %s",
+			 sip_method_name(pd->m.method), strerror(-rc));
+		proxy_reply(&pd->m, t, 404, NULL);
+	} else {
+		pd->plan.to = peers[0];
+		forward(&pd->m, t, &pd->plan, pd->loop);
+	}
+	pd->t = NULL;
+	if (t)
+		pd->m.osip = NULL; /* taken by forward() or kept by t */
+	pending_free(pd);
+}
+
+/* Keep the request while its next hop is looked up. */
+static void defer(struct sip_msg *m, struct sip_txn *t, struct route_plan *p,
+		  uint32_t loop)
+{
+	struct pending *pd = calloc(1, sizeof(*pd));
 	int rc;
 
-	if (validate(m, t, &loop) < 0)
+	if (!pd || !(pd->raw = malloc(m->len + 1))) {
+		free(pd);
+		proxy_reply(m, t, 500, NULL);
 		return;
-	rc = plan_route(m, &plan);
-	if (rc == 0 && plan.local) {
-		sip_core_uas(m, t);
+	}
+	memcpy(pd->raw, m->raw, m->len);
+	pd->scan = *m->scan;
+	pd->scan.buf = pd->raw;
+	pd->m = *m;
+	pd->m.raw = pd->raw;
+	pd->m.scan = &pd->scan;
+	if (!t)
+		m->osip = NULL; /* ours now */
+	pd->t = t;
+	pd->plan = *p;
+	p->new_uri = NULL;
+	if (p->new_ruri) {
+		pd->ruri = strdup(p->new_ruri);
+		pd->plan.new_ruri = pd->ruri;
+	}
+	pd->loop = loop;
+	rc = sip_resolve_uri(pd->plan.target, &pd->plan.to, on_resolved, pd,
+			     &pd->query);
+	if (rc != -EINPROGRESS) { /* cannot happen after a miss, but */
+		on_resolved(pd, rc, &pd->plan.to, rc == 0);
+		return;
+	}
+	if (t) {
+		t->ops = &pending_ops;
+		t->arg = pd;
+	}
+}
+
+/* Forward now when the next hop is known, else once it is. */
+static void route_on(struct sip_msg *m, struct sip_txn *t,
+		     struct route_plan *p, uint32_t loop)
+{
+	int rc = 0;
+
+	if (p->resolve)
+		rc = sip_resolve_uri(p->target, &p->to, NULL, NULL, NULL);
+	if (rc == -EWOULDBLOCK) {
+		defer(m, t, p, loop);
 		return;
 	}
 	if (rc < 0) {
@@ -1103,7 +1185,57 @@ void sip_proxy_request(struct sip_msg *m, struct sip_txn *t)
 			    NULL);
 		return;
 	}
-	forward(m, t, &plan, loop);
+	forward(m, t, p, loop);
+}
+
+int sip_proxy_route(struct sip_msg *m, struct sip_txn *t, const char *target)
+{
+	struct route_plan plan;
+	uint32_t loop;
+
+	if (!target) {
+		sip_proxy_request(m, t);
+		return 0;
+	}
+	if (validate(m, t, &loop) < 0)
+		return 0;
+	plan_route(m, &plan);
+	if (osip_uri_init(&plan.new_uri) != 0)
+		return -ENOMEM;
+	if (osip_uri_parse(plan.new_uri, target) != 0) {
+		osip_uri_free(plan.new_uri);
+		return -EINVAL;
+	}
+	plan.new_ruri = target;
+	plan.local = false;
+	/* a Route left after ours still leads (loose routing); else the
+	 * new Request-URI does */
+	if ((int)plan.pop >= osip_list_size(&m->osip->routes) -
+				     (plan.strict ? 1 : 0)) {
+		plan.target = plan.new_uri;
+		plan.resolve = true;
+	}
+	if (m->method == SIP_M_INVITE && t && !t->last_status)
+		sip_txn_respond(t, 100, NULL, NULL, NULL, NULL, 0);
+	route_on(m, t, &plan, loop);
+	if (plan.new_uri)
+		osip_uri_free(plan.new_uri);
+	return 0;
+}
+
+void sip_proxy_request(struct sip_msg *m, struct sip_txn *t)
+{
+	struct route_plan plan;
+	uint32_t loop;
+
+	if (validate(m, t, &loop) < 0)
+		return;
+	plan_route(m, &plan);
+	if (plan.local) {
+		sip_core_uas(m, t);
+		return;
+	}
+	route_on(m, t, &plan, loop);
 }
 
 /* ---- Stateless responses (RFC 3261 16.7, 16.11) --------------------------------- */

@@ -31,11 +31,16 @@ static bool is_alpha(unsigned char c)
 	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
 }
 
+/* RFC 3261 25.1 token characters */
+static const bool token_chars[256] = {
+	['-'] = 1, ['.'] = 1, ['!'] = 1, ['%'] = 1, ['*'] = 1, ['_'] = 1,
+	['+'] = 1, ['`'] = 1, ['\''] = 1, ['~'] = 1,
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+};
+
 bool sip_is_token_char(unsigned char c)
 {
-	if (is_alpha(c) || is_digit(c))
-		return true;
-	return c && strchr("-.!%*_+`'~", c) != NULL;
+	return token_chars[c];
 }
 
 bool sip_span_eq(const struct sip_scan *s, struct sip_span sp,
@@ -124,6 +129,35 @@ const struct sip_hdr *sip_scan_find(const struct sip_scan *s,
 		    sip_span_eq(s, s->hdrs[i].name, name))
 			return &s->hdrs[i];
 	return NULL;
+}
+
+/* ---- What libosip2 gets ------------------------------------------------- */
+
+static const struct sip_hdr *multipart_type(const struct sip_scan *s)
+{
+	const struct sip_hdr *h = sip_scan_hdr(s, SIP_H_CONTENT_TYPE, 0);
+
+	return h && h->value.len >= 9 &&
+			       strncasecmp(s->buf + h->value.off, "multipart",
+					   9) == 0 ?
+		       h :
+		       NULL;
+}
+
+bool sip_osip_needs_copy(const struct sip_scan *s)
+{
+	return memchr(s->buf, '\0', s->body_off) || multipart_type(s);
+}
+
+void sip_osip_fix(const struct sip_scan *s, char *copy)
+{
+	const struct sip_hdr *mp = multipart_type(s);
+
+	for (size_t i = 0; i < s->body_off; i++)
+		if (!copy[i])
+			copy[i] = ' ';
+	if (mp)
+		copy[mp->value.off] = 'x';
 }
 
 /* ---- Framing ------------------------------------------------------------- */

@@ -124,6 +124,17 @@ int sip_scan(struct sip_scan *s, const char *buf, size_t len, bool datagram);
  */
 int sip_scan_check(struct sip_scan *s, bool known_method);
 
+/*
+ * What libosip2 may parse differs from the bytes in two ways: NUL bytes in
+ * the headers become spaces (libosip2 stops at them; RFC 4475 3.1.1.1
+ * quotes one), and a multipart Content-Type is renamed so libosip2 keeps
+ * the body whole (its MIME parser leaks on malformed parts, found by
+ * fuzz_sip_msg). sip_osip_needs_copy() says whether a copy is needed;
+ * sip_osip_fix() edits a writable copy of s->buf in place.
+ */
+bool sip_osip_needs_copy(const struct sip_scan *s);
+void sip_osip_fix(const struct sip_scan *s, char *copy);
+
 /* Header lookup by id: the n-th line of that header, or NULL. */
 const struct sip_hdr *sip_scan_hdr(const struct sip_scan *s,
 				   enum sip_hdr_id id, unsigned n);

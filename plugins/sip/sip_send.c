@@ -4,13 +4,17 @@
  * node over UDP or TCP, reports the responses that carry its Call-ID, then
  * checks that the node still answers a fresh OPTIONS (the "probe").
  *
- *   sip-send [-t udp|tcp] [-6] [-w MS] [-c] [-k] [-n] -p PORT FILE
+ *   sip-send [-t udp|tcp|tls] [-6] [-w MS] [-c] [-k] [-n] [-H NAME]
+ *            [-A CA] [-C CERT -K KEY] -p PORT FILE
  *   sip-send -L N [-6] [-w MS] -p PORT
  *
  *   -c  TCP: half-close after sending and wait for the node to close
  *   -k  TCP: keep the connection open after sending (a slow peer) and
  *       wait for the node to close it (prints eof=yes|no)
  *   -n  no probe
+ *   -H  print the value of header NAME of the final response (header=)
+ *   -A  TLS: CA file the node's certificate is checked against
+ *   -C, -K  TLS: our certificate and key (for mutual TLS)
  *   -L  open N TCP connections at once, then send an OPTIONS on each;
  *       prints answered=A closed=C (connection limits)
  * Prints key=value lines: statuses=100,480 (responses to FILE, in order,
@@ -37,7 +41,15 @@
 #include <time.h>
 #include <unistd.h>
 
-static bool use_tcp, use_v6, half_close, no_probe, keep_open;
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+static bool use_tcp, use_tls, use_v6, half_close, no_probe, keep_open;
+static const char *tls_ca, *tls_cert, *tls_key;
+static SSL_CTX *tls_ctx;
+static SSL *tls; /* the TLS session of the open connection */
+static const char *show_header;
+static char shown[1024];
 static int node_port, wait_ms = 3000;
 static char *msg;
 static size_t msg_len;
@@ -63,7 +75,7 @@ static int read_file(const char *path)
 	msg = malloc(70000);
 	msg_len = fread(msg, 1, 70000, f);
 	fclose(f);
-	return msg_len ? 0 : -1;
+	return msg_len || keep_open ? 0 : -1; /* -k may send nothing */
 }
 
 /* The value of the first header `name` (or compact `c`), unfolded. */
@@ -209,6 +221,39 @@ static int open_udp(int local_port)
 	return fd;
 }
 
+/* A TLS session on fd, verified against -A, bounded by -w. */
+static int start_tls(int fd)
+{
+	struct timeval tv = { .tv_sec = wait_ms / 1000,
+			      .tv_usec = (wait_ms % 1000) * 1000 };
+
+	if (!tls_ctx) {
+		tls_ctx = SSL_CTX_new(TLS_client_method());
+		if (!tls_ctx)
+			return -1;
+		if (tls_ca) {
+			SSL_CTX_load_verify_locations(tls_ctx, tls_ca, NULL);
+			SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER, NULL);
+		}
+		if (tls_cert &&
+		    (SSL_CTX_use_certificate_chain_file(tls_ctx, tls_cert) != 1 ||
+		     SSL_CTX_use_PrivateKey_file(tls_ctx, tls_key,
+						 SSL_FILETYPE_PEM) != 1))
+			return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	SSL_free(tls);
+	tls = SSL_new(tls_ctx);
+	if (!tls || SSL_set_fd(tls, fd) != 1 || SSL_connect(tls) != 1) {
+		printf("tls=failed\n");
+		ERR_clear_error();
+		return -1;
+	}
+	printf("tls=%s\n", SSL_get_version(tls));
+	return 0;
+}
+
 static int open_tcp(void)
 {
 	struct sockaddr_storage ss;
@@ -218,7 +263,8 @@ static int open_tcp(void)
 	if (fd < 0)
 		return -1;
 	addr_of(&ss, &len, node_port);
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    (use_tls && start_tls(fd) < 0)) {
 		close(fd);
 		return -1;
 	}
@@ -239,7 +285,8 @@ static int local_port(int fd)
 static int send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+		ssize_t k = tls ? SSL_write(tls, p, (int)n) :
+				  send(fd, p, n, MSG_NOSIGNAL);
 
 		if (k < 0)
 			return -1;
@@ -279,11 +326,14 @@ static int next_message(int fd, long deadline, char *out, size_t size)
 		long left = deadline - now_ms();
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+		if (!(tls && SSL_pending(tls)) &&
+		    (left <= 0 || poll(&pfd, 1, (int)left) <= 0))
 			return 0;
 		if (use_tcp) {
-			ssize_t n = recv(fd, buf + buf_len,
-					 sizeof(buf) - buf_len, 0);
+			ssize_t n = tls ? SSL_read(tls, buf + buf_len,
+						   (int)(sizeof(buf) - buf_len)) :
+					  recv(fd, buf + buf_len,
+					       sizeof(buf) - buf_len, 0);
 
 			if (n <= 0)
 				return -1;
@@ -388,14 +438,21 @@ int main(int argc, char **argv)
 	long deadline;
 	int limit = 0;
 
-	while ((opt = getopt(argc, argv, "t:6w:cknp:L:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:6w:cknp:L:H:A:C:K:")) != -1) {
 		switch (opt) {
-		case 't': use_tcp = strcmp(optarg, "tcp") == 0; break;
+		case 't':
+			use_tls = strcmp(optarg, "tls") == 0;
+			use_tcp = use_tls || strcmp(optarg, "tcp") == 0;
+			break;
+		case 'A': tls_ca = optarg; break;
+		case 'C': tls_cert = optarg; break;
+		case 'K': tls_key = optarg; break;
 		case '6': use_v6 = true; break;
 		case 'w': wait_ms = atoi(optarg); break;
 		case 'c': half_close = true; break;
 		case 'k': keep_open = true; break;
 		case 'L': limit = atoi(optarg); break;
+		case 'H': show_header = optarg; break;
 		case 'n': no_probe = true; break;
 		case 'p': node_port = atoi(optarg); break;
 		default: usage();
@@ -409,7 +466,7 @@ int main(int argc, char **argv)
 	if (header(msg, msg_len, "call-id", 'i', callid, sizeof(callid)) == 0)
 		trim(callid);
 	fd = use_tcp ? open_tcp() : open_udp(via_port());
-	if (fd < 0 || send_all(fd, msg, msg_len) < 0) {
+	if (fd < 0 || (msg_len && send_all(fd, msg, msg_len) < 0)) {
 		printf("error=%s\n", strerror(errno));
 		return 2;
 	}
@@ -439,8 +496,13 @@ int main(int argc, char **argv)
 		snprintf(statuses + strlen(statuses),
 			 sizeof(statuses) - strlen(statuses), "%s%d",
 			 statuses[0] ? "," : "", status_of(rsp));
-		if (status_of(rsp) >= 200)
+		if (status_of(rsp) >= 200) {
 			final = status_of(rsp);
+			if (show_header &&
+			    header(rsp, strlen(rsp), show_header, 0, shown,
+				   sizeof(shown)) == 0)
+				trim(shown);
+		}
 	}
 	if (half_close && !eof) {
 		/* wait (bounded) for the node to close its side */
@@ -453,6 +515,8 @@ int main(int argc, char **argv)
 				     "none");
 	if (half_close)
 		printf("eof=%s\n", eof ? "yes" : "no");
+	if (show_header)
+		printf("header=%s\n", shown);
 	if (!no_probe) {
 		if (use_tcp) {
 			/* a fresh connection: the node may close the old one
@@ -461,6 +525,8 @@ int main(int argc, char **argv)
 			buf_len = 0;
 			fd = open_tcp();
 		}
+		if (fd < 0)
+			stray = 0;
 		if (fd >= 0)
 			p = probe(fd, &stray);
 		if (p > 0)

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "sip_int.h"
+#include "sip_sdp.h"
 #include "sip_service_int.h"
 #include "tandem/sip.h"
 
@@ -24,29 +25,6 @@ struct handler {
 static struct handler *handlers;
 static size_t nhandlers;
 static bool shutting_down;
-
-struct sip_message {
-	const struct sip_msg *m;
-};
-
-struct sip_request {
-	struct sip_message view;
-	struct sip_msg *m;	/* the message; during the callback only */
-	struct sip_txn *t;	/* NULL once the transaction ended */
-	bool in_callback, kept, cancelled;
-	/* a kept request's own copy of the bytes */
-	char *raw;
-	struct sip_scan *scan;
-	struct sip_msg copy;
-};
-
-struct sip_client {
-	struct sip_txn *t;
-	sip_response_cb cb;
-	void *arg;
-	struct sip_peer to;
-	bool provisional, cancel_pending, invite;
-};
 
 /* ---- Handlers ------------------------------------------------------------- */
 
@@ -180,11 +158,37 @@ static void request_free(struct sip_request *req)
 	free(req);
 }
 
+struct sip_request *sip_request_new(struct sip_msg *m, struct sip_txn *t)
+{
+	struct sip_request *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->m = m;
+	req->view.m = m;
+	req->t = t;
+	req->in_callback = true;
+	t->ops = &kept_ops;
+	t->arg = req;
+	return req;
+}
+
+bool sip_request_done(struct sip_request *req)
+{
+	bool ended = !req->t;
+
+	req->in_callback = false;
+	if (!req->kept)
+		request_free(req);
+	return ended;
+}
+
 bool sip_service_request(struct sip_msg *m, struct sip_txn *t)
 {
 	for (size_t i = 0; i < nhandlers; i++) {
 		struct sip_request *req;
 		enum sip_verdict v;
+		bool ended;
 
 		if (!method_matches(&handlers[i], m))
 			continue;
@@ -195,11 +199,16 @@ bool sip_service_request(struct sip_msg *m, struct sip_txn *t)
 		req->view.m = m;
 		req->t = t;
 		req->in_callback = true;
+		/* a final answer may end the transaction in the callback:
+		 * the request hears of it */
+		t->ops = &kept_ops;
+		t->arg = req;
 		v = handlers[i].cb(req, handlers[i].arg);
 		req->in_callback = false;
+		ended = !req->t;
 		if (!req->kept)
 			request_free(req);
-		if (v == SIP_TAKEN)
+		if (v == SIP_TAKEN || ended)
 			return true;
 	}
 	return false;
@@ -207,6 +216,8 @@ bool sip_service_request(struct sip_msg *m, struct sip_txn *t)
 
 bool sip_service_ack(struct sip_msg *m)
 {
+	if (sip_dialog_ack(m))
+		return true;
 	for (size_t i = 0; i < nhandlers; i++) {
 		struct sip_request req = { .view.m = m, .m = m,
 					   .in_callback = true };
@@ -236,11 +247,10 @@ bool sip_service_cancel(struct sip_txn *ist)
 
 bool sip_service_stray_response(struct sip_msg *m)
 {
-	(void)m;
-	return false;
+	return sip_dialog_stray(m);
 }
 
-static int reply(struct sip_request *req, int status, const char *reason,
+int sip_request_reply(struct sip_request *req, int status, const char *reason,
 		 const char *headers, const char *body_type, const void *body,
 		 size_t body_len)
 {
@@ -252,7 +262,7 @@ static int reply(struct sip_request *req, int status, const char *reason,
 			       body, body_len);
 }
 
-static struct sip_request *keep(struct sip_request *req)
+struct sip_request *sip_request_keep(struct sip_request *req)
 {
 	struct sip_msg *m = req->m;
 
@@ -282,7 +292,7 @@ static struct sip_request *keep(struct sip_request *req)
 	return req;
 }
 
-static void release(struct sip_request *req)
+void sip_request_release(struct sip_request *req)
 {
 	if (req && req->kept && !req->in_callback)
 		request_free(req);
@@ -292,15 +302,18 @@ static void release(struct sip_request *req)
 
 static int proxy(struct sip_request *req, const char *target)
 {
-	if (!req->in_callback || !req->t)
+	struct sip_txn *t = req->t;
+
+	if (!req->in_callback || !t)
 		return -EINVAL;
+	/* the proxy owns the transaction from now on */
+	sip_txn_detach(t);
+	req->t = NULL;
 	if (req->kept) {
-		/* the proxy owns the transaction from now on */
-		req->t->ops = NULL;
 		req->kept = false;
 		req->view.m = req->m;
 	}
-	return sip_proxy_route(req->m, req->t, target);
+	return sip_proxy_route(req->m, t, target);
 }
 
 static const struct sip_message *request_message(const struct sip_request *req)
@@ -396,6 +409,8 @@ static void client_free(struct sip_client *c)
 {
 	if (c->t)
 		sip_txn_detach(c->t);
+	sip_dns_cancel(c->query);
+	free(c->copy);
 	free(c);
 }
 
@@ -414,7 +429,7 @@ static void ack_2xx(struct sip_client *c, struct sip_msg *m)
 	if (!contact || !contact->url ||
 	    osip_uri_to_str(contact->url, &uri) != 0)
 		return;
-	l = sip_listener_for(to.proto, &to.addr);
+	l = sip_listener_out(to.proto, &to.addr);
 	if (!l)
 		goto out;
 	sip_random_token(branch, sizeof(branch));
@@ -455,10 +470,14 @@ static void on_client_response(struct sip_txn *t, osip_message_t *rsp,
 			       struct sip_msg *m, void *arg)
 {
 	struct sip_client *c = arg;
-	struct sip_message view = { .m = m };
+	struct sip_msg parsed = *m;
+	struct sip_message view = { .m = &parsed };
 	int status = rsp->status_code;
 
 	(void)t;
+	/* the transaction keeps the parsed response; the view shows it */
+	parsed.osip = rsp;
+	parsed.osip_borrowed = true;
 	if (status < 200) {
 		c->provisional = true;
 		if (c->cancel_pending) {
@@ -466,8 +485,8 @@ static void on_client_response(struct sip_txn *t, osip_message_t *rsp,
 			sip_send_cancel(c->t, &c->to);
 		}
 	}
-	if (status >= 200 && status < 300 && c->invite)
-		ack_2xx(c, m);
+	if (status >= 200 && status < 300 && c->invite && !c->dialog)
+		ack_2xx(c, &parsed);
 	c->cb(c, status, &view, c->arg);
 	if (status >= 200)
 		client_free(c);
@@ -490,6 +509,7 @@ static void on_client_end(struct sip_txn *t, void *arg)
 	c->t = NULL;
 	if (!shutting_down)
 		c->cb(c, 408, NULL, c->arg);
+	free(c->copy);
 	free(c);
 }
 
@@ -499,31 +519,28 @@ static const struct sip_txn_ops client_ops = {
 	.terminated = on_client_end,
 };
 
-/* The next hop of a request: next_hop, the first Route, the R-URI. */
-static int request_target(const struct sip_request_spec *spec,
-			  const osip_message_t *req, struct sip_peer *to)
-{
-	osip_route_t *route = osip_list_get(&req->routes, 0);
-
-	if (spec->next_hop)
-		return sip_peer_parse(spec->next_hop, to);
-	return sip_resolve_uri(route ? route->url : req->req_uri, to);
-}
-
 static int build_request(struct sip_buf *b, const struct sip_request_spec *s,
-			 const struct sip_listener *l, const char *branch)
+			 const struct sip_listener *l, const char *branch,
+			 bool contact)
 {
 	char tag[17], callid[33];
 
 	sip_random_token(tag, sizeof(tag));
 	sip_random_token(callid, sizeof(callid));
 	sip_buf_printf(b, "%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s"
-		       "\r\nMax-Forwards: 70\r\nFrom: %s;tag=%s\r\nTo: %s\r\n"
-		       "Call-ID: %s\r\nCSeq: %u %s\r\n", s->method,
+		       "\r\nMax-Forwards: 70\r\nFrom: %s", s->method,
 		       s->request_uri, sip_proto_name(l->proto), l->host,
-		       l->port, branch, s->from, tag, s->to,
-		       s->call_id ? s->call_id : callid,
+		       l->port, branch, s->from);
+	/* a dialog's requests carry its tag already */
+	if (!strstr(s->from, ";tag="))
+		sip_buf_printf(b, ";tag=%s", tag);
+	sip_buf_printf(b, "\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u %s\r\n",
+		       s->to, s->call_id ? s->call_id : callid,
 		       s->cseq ? s->cseq : 1, s->method);
+	if (contact)
+		sip_buf_printf(b, "Contact: <sip:%s:%d%s>\r\n", l->host,
+			       l->port, l->proto == SIP_TCP ? ";transport=tcp" :
+			       l->proto == SIP_TLS ? ";transport=tls" : "");
 	if (s->headers)
 		sip_buf_str(b, s->headers);
 	if (s->body_len && s->body_type)
@@ -534,71 +551,148 @@ static int build_request(struct sip_buf *b, const struct sip_request_spec *s,
 	return b->failed ? -ENOMEM : 0;
 }
 
-static int send_request(const struct sip_request_spec *spec,
-			sip_response_cb cb, void *arg, struct sip_client **out)
+/* Keep the spec (strings and body) in the client while it waits. */
+static int copy_spec(struct sip_client *c, const struct sip_request_spec *s)
+{
+	const char *strs[] = { s->method, s->request_uri, s->from, s->to,
+			       s->call_id, s->headers, s->body_type };
+	const char **dst[] = { &c->spec.method, &c->spec.request_uri,
+			       &c->spec.from, &c->spec.to, &c->spec.call_id,
+			       &c->spec.headers, &c->spec.body_type };
+	size_t len = s->body_len, at = 0;
+	char *p;
+
+	for (size_t i = 0; i < SIP_ARRAY_SIZE(strs); i++)
+		len += strs[i] ? strlen(strs[i]) + 1 : 0;
+	c->copy = p = malloc(len + 1);
+	if (!p)
+		return -ENOMEM;
+	c->spec = *s;
+	c->spec.next_hop = NULL; /* used already */
+	for (size_t i = 0; i < SIP_ARRAY_SIZE(strs); i++) {
+		if (!strs[i]) {
+			*dst[i] = NULL;
+			continue;
+		}
+		*dst[i] = p + at;
+		memcpy(p + at, strs[i], strlen(strs[i]) + 1);
+		at += strlen(strs[i]) + 1;
+	}
+	if (s->body_len) {
+		memcpy(p + at, s->body, s->body_len);
+		c->spec.body = p + at;
+	}
+	return 0;
+}
+
+/* Build the request for the known next hop and start its transaction. */
+static int launch(struct sip_client *c)
+{
+	struct sip_listener *l = sip_listener_out(c->to.proto, &c->to.addr);
+	struct sip_buf b = { 0 };
+	osip_message_t *req = NULL;
+	int rc;
+
+	if (!l)
+		return -EHOSTUNREACH;
+	rc = build_request(&b, &c->spec, l, c->branch, c->dialog);
+	if (rc == 0 && (osip_message_init(&req) != 0 ||
+			osip_message_parse(req, b.data, b.len) != 0)) {
+		if (req)
+			osip_message_free(req);
+		rc = -EINVAL;
+	}
+	if (rc == 0) {
+		c->to.listener = l;
+		c->t = sip_txn_client_new(req, b.data, b.len, c->branch,
+					  &c->to, &client_ops, c);
+		if (!c->t)
+			rc = -ECONNREFUSED;
+	}
+	sip_buf_free(&b);
+	return rc;
+}
+
+static void on_located(void *arg, int rc, const struct sip_peer *peers,
+		       unsigned n)
+{
+	struct sip_client *c = arg;
+
+	(void)n;
+	c->query = NULL;
+	if (rc == 0) {
+		c->to = peers[0];
+		rc = launch(c);
+	}
+	if (rc < 0) {
+		/* no next hop (RFC 3263) or no way to it */
+		c->cb(c, 503, NULL, c->arg);
+		client_free(c);
+	}
+}
+
+int sip_send_request(const struct sip_request_spec *spec, sip_response_cb cb,
+		     void *arg, struct sip_client **out, bool dialog)
 {
 	struct sip_buf b = { 0 };
 	struct sip_client *c;
-	struct sip_listener *l;
-	osip_message_t *req = NULL, *probe = NULL;
-	char token[17], branch[32];
+	osip_message_t *probe = NULL;
+	osip_route_t *route;
+	char token[17];
 	int rc;
 
 	if (!spec || spec->size < sizeof(*spec) || !spec->method ||
 	    !spec->request_uri || !spec->from || !spec->to || !cb ||
 	    strcmp(spec->method, "ACK") == 0 ||
-	    strcmp(spec->method, "CANCEL") == 0)
+	    strcmp(spec->method, "CANCEL") == 0 || !sip_listeners)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	sip_random_token(token, sizeof(token));
-	snprintf(branch, sizeof(branch), "z9hG4bK%s", token);
-	/* resolve first: the Via names the listener the request leaves by */
-	rc = build_request(&b, spec, sip_listeners, branch);
-	if (rc == 0 && (osip_message_init(&probe) != 0 ||
-			osip_message_parse(probe, b.data, b.len) != 0))
-		rc = -EINVAL;
-	if (rc == 0)
-		rc = request_target(spec, probe, &c->to);
-	l = rc == 0 ? sip_listener_for(c->to.proto, &c->to.addr) : NULL;
-	if (rc == 0 && !l)
-		rc = -EHOSTUNREACH;
-	if (rc == 0) {
-		b.len = 0;
-		rc = build_request(&b, spec, l, branch);
-	}
-	if (rc == 0 && (osip_message_init(&req) != 0 ||
-			osip_message_parse(req, b.data, b.len) != 0))
-		rc = -EINVAL;
-	if (probe)
-		osip_message_free(probe);
-	if (rc < 0) {
-		if (req)
-			osip_message_free(req);
-		sip_buf_free(&b);
-		free(c);
-		return rc;
-	}
-	c->to.listener = l;
+	snprintf(c->branch, sizeof(c->branch), "z9hG4bK%s", token);
 	c->cb = cb;
 	c->arg = arg;
 	c->invite = strcmp(spec->method, "INVITE") == 0;
-	c->t = sip_txn_client_new(req, b.data, b.len, branch, &c->to,
-				  &client_ops, c);
+	c->dialog = dialog;
+	rc = copy_spec(c, spec);
+	/* the Route / Request-URI as libosip2 reads them tell the next hop */
+	if (rc == 0)
+		rc = build_request(&b, spec, sip_listeners, c->branch, false);
+	if (rc == 0 && (osip_message_init(&probe) != 0 ||
+			osip_message_parse(probe, b.data, b.len) != 0))
+		rc = -EINVAL;
 	sip_buf_free(&b);
-	if (!c->t) {
+	if (rc == 0 && spec->next_hop) {
+		rc = sip_peer_parse(spec->next_hop, &c->to);
+	} else if (rc == 0) {
+		route = osip_list_get(&probe->routes, 0);
+		rc = sip_resolve_uri(route ? route->url : probe->req_uri,
+				     &c->to, on_located, c, &c->query);
+	}
+	if (probe)
+		osip_message_free(probe);
+	if (rc == 0)
+		rc = launch(c);
+	if (rc < 0 && rc != -EINPROGRESS) {
+		free(c->copy);
 		free(c);
-		return -ECONNREFUSED;
+		return rc;
 	}
 	if (out)
 		*out = c;
 	return 0;
 }
 
-static int cancel(struct sip_client *c)
+static int send_request(const struct sip_request_spec *spec,
+			sip_response_cb cb, void *arg, struct sip_client **out)
 {
-	if (!c->t || !c->invite)
+	return sip_send_request(spec, cb, arg, out, false);
+}
+
+int sip_client_cancel(struct sip_client *c)
+{
+	if (!c->invite || (!c->t && !c->query))
 		return -EINVAL;
 	if (!c->provisional) {
 		c->cancel_pending = true; /* RFC 3261 9.1: after a 1xx */
@@ -607,7 +701,7 @@ static int cancel(struct sip_client *c)
 	return sip_send_cancel(c->t, &c->to);
 }
 
-static void forget(struct sip_client *c)
+void sip_client_forget(struct sip_client *c)
 {
 	client_free(c);
 }
@@ -616,9 +710,9 @@ const struct sip_service sip_service_table = {
 	.size = sizeof(struct sip_service),
 	.handler_add = handler_add,
 	.handler_remove = handler_remove,
-	.reply = reply,
-	.keep = keep,
-	.release = release,
+	.reply = sip_request_reply,
+	.keep = sip_request_keep,
+	.release = sip_request_release,
 	.proxy = proxy,
 	.request_message = request_message,
 	.status = msg_status,
@@ -629,13 +723,24 @@ const struct sip_service sip_service_table = {
 	.source = msg_source,
 	.osip_message = msg_osip,
 	.send_request = send_request,
-	.cancel = cancel,
-	.forget = forget,
+	.cancel = sip_client_cancel,
+	.forget = sip_client_forget,
+	.sdp_media = sip_sdp_media,
+	.sdp_answer = sip_sdp_answer,
+	.dialog_accept = sip_dialog_accept,
+	.dialog_reply = sip_dialog_reply,
+	.dialog_invite = sip_dialog_invite,
+	.dialog_request = sip_dialog_request,
+	.dialog_end = sip_dialog_end,
+	.dialog_release = sip_dialog_release,
+	.dialog_info = sip_dialog_info,
+	.dialog_replaced = sip_dialog_replaced,
 };
 
 void sip_service_fini(void)
 {
 	shutting_down = true;
+	sip_dialog_fini();
 	for (size_t i = 0; i < nhandlers; i++) {
 		free(handlers[i].method);
 		free(handlers[i].option_tags);

@@ -10,9 +10,37 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct sip_msg;
-struct sip_txn;
-struct sip_buf;
+#include "sip_int.h"
+#include "tandem/sip.h"
+
+struct sip_message {
+	const struct sip_msg *m;
+};
+
+struct sip_request {
+	struct sip_message view;
+	struct sip_msg *m;	/* the message; during the callback only */
+	struct sip_txn *t;	/* NULL once the transaction ended */
+	bool in_callback, kept, cancelled;
+	/* a kept request's own copy of the bytes */
+	char *raw;
+	struct sip_scan *scan;
+	struct sip_msg copy;
+};
+
+struct sip_client {
+	struct sip_txn *t;
+	sip_response_cb cb;
+	void *arg;
+	struct sip_peer to;
+	bool provisional, cancel_pending, invite;
+	bool dialog;	/* a dialog's: it ACKs 2xx; Contact added */
+	/* while the next hop is located (RFC 3263): the request to send */
+	struct sip_dns_query *query;
+	struct sip_request_spec spec;
+	char *copy;
+	char branch[32];
+};
 
 extern const struct sip_service sip_service_table;
 
@@ -33,5 +61,48 @@ bool sip_service_cancel(struct sip_txn *ist);
 /* A response that matched no client transaction (2xx retransmissions). */
 bool sip_service_stray_response(struct sip_msg *m);
 void sip_service_fini(void);
+
+/* What the dialog layer (sip_dialog.c) uses of the service. */
+struct sip_request *sip_request_new(struct sip_msg *m, struct sip_txn *t);
+/* After a callback: frees the request unless kept; true if it ended. */
+bool sip_request_done(struct sip_request *req);
+struct sip_request *sip_request_keep(struct sip_request *req);
+void sip_request_release(struct sip_request *req);
+int sip_request_reply(struct sip_request *req, int status,
+		      const char *reason, const char *headers,
+		      const char *body_type, const void *body,
+		      size_t body_len);
+/* send_request for a dialog (no automatic ACK; a Contact is added). */
+int sip_send_request(const struct sip_request_spec *spec, sip_response_cb cb,
+		     void *arg, struct sip_client **out, bool dialog);
+int sip_client_cancel(struct sip_client *c);
+void sip_client_forget(struct sip_client *c);
+
+/* ---- Dialogs (sip_dialog.c) ---- */
+
+/* An ACK of a 2xx: ends a UAS dialog's 2xx retransmissions. */
+bool sip_dialog_ack(struct sip_msg *m);
+/* A request with a To tag: handled when it names one of our dialogs. */
+bool sip_dialog_input(struct sip_msg *m);
+/* A 2xx retransmission: the dialog sends its ACK again. */
+bool sip_dialog_stray(struct sip_msg *m);
+void sip_dialog_fini(void);
+struct sip_dialog *sip_dialog_accept(struct sip_request *req,
+				     const struct sip_dialog_ops *ops,
+				     void *arg);
+int sip_dialog_reply(struct sip_dialog *d, int status, const char *reason,
+		     const char *headers, const char *body_type,
+		     const void *body, size_t body_len, unsigned flags);
+int sip_dialog_invite(const struct sip_request_spec *spec,
+		      const struct sip_dialog_ops *ops, void *arg,
+		      struct sip_dialog **out);
+int sip_dialog_request(struct sip_dialog *d, const char *method,
+		       const char *headers, const char *body_type,
+		       const void *body, size_t body_len, sip_response_cb cb,
+		       void *arg);
+int sip_dialog_end(struct sip_dialog *d);
+void sip_dialog_release(struct sip_dialog *d);
+int sip_dialog_info(const struct sip_dialog *d, struct sip_dialog_info *info);
+struct sip_dialog *sip_dialog_replaced(const struct sip_message *invite);
 
 #endif /* SIP_SERVICE_INT_H */

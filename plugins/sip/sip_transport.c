@@ -49,9 +49,38 @@ int sip_proto_parse(const char *text, size_t len, enum sip_proto *p)
 	return -EPROTONOSUPPORT;
 }
 
+/* IPv4 without inet_ntop's sprintf: done for every message received. */
+static void ipv4_text(uint32_t ip, char *buf, size_t size)
+{
+	char tmp[16];
+	int n = 0;
+
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned o = (ip >> shift) & 0xff;
+
+		if (o >= 100)
+			tmp[n++] = (char)('0' + o / 100);
+		if (o >= 10)
+			tmp[n++] = (char)('0' + o / 10 % 10);
+		tmp[n++] = (char)('0' + o % 10);
+		if (shift)
+			tmp[n++] = '.';
+	}
+	if ((size_t)n >= size)
+		n = (int)size - 1;
+	memcpy(buf, tmp, (size_t)n);
+	buf[n] = '\0';
+}
+
 void sip_addr_ip(const struct sip_addr *a, char *buf, size_t size)
 {
-	const void *src = a->u.sa.sa_family == AF_INET6 ?
+	const void *src;
+
+	if (a->u.sa.sa_family == AF_INET) {
+		ipv4_text(ntohl(a->u.sin.sin_addr.s_addr), buf, size);
+		return;
+	}
+	src = a->u.sa.sa_family == AF_INET6 ?
 		(const void *)&a->u.sin6.sin6_addr :
 		(const void *)&a->u.sin.sin_addr;
 
@@ -160,6 +189,8 @@ struct sip_conn {
 	struct sip_listener *listener;
 	bool outbound, connecting, dead, busy;
 	bool close_when_sent;	/* framing lost: answer, then close */
+	SSL *ssl;		/* TLS connections */
+	bool handshaking;
 	char *in;
 	size_t in_len, in_cap;
 	char *out;
@@ -175,7 +206,7 @@ static size_t nconns;
 static unsigned next_conn_id = 1;
 static struct sip_conn *by_id[CONN_BUCKETS];
 static struct sip_conn *by_addr[CONN_BUCKETS];
-static char *udp_buf;
+static char *udp_buf; /* UDP_VLEN buffers of udp_buf_size + 1 */
 static size_t udp_buf_size;
 static uint64_t refused_logged_ms;
 
@@ -243,6 +274,8 @@ static void conn_free(struct sip_conn *c)
 	nconns--;
 	sip_timer_cancel(&c->timer);
 	sip_host->io_free(c->io);
+	if (c->ssl)
+		sip_tls_free(c->ssl);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -275,7 +308,7 @@ static void conn_schedule(struct sip_conn *c)
 	if (c->msg_start_ms &&
 	    c->msg_start_ms + sip_cfg->message_timeout_ms < due)
 		due = c->msg_start_ms + sip_cfg->message_timeout_ms;
-	if (c->connecting &&
+	if ((c->connecting || c->handshaking) &&
 	    c->created_ms + sip_cfg->message_timeout_ms < due)
 		due = c->created_ms + sip_cfg->message_timeout_ms;
 	if (!sip_timer_armed(&c->timer) || c->timer.due_ms != due)
@@ -291,6 +324,15 @@ static void on_conn_timer(struct sip_tnode *node)
 	if (c->connecting &&
 	    now >= c->created_ms + sip_cfg->message_timeout_ms) {
 		conn_close(c, "connect timed out");
+		return;
+	}
+	if (c->handshaking &&
+	    now >= c->created_ms + sip_cfg->message_timeout_ms) {
+		/* a half-open handshake holds a descriptor: no longer than
+		 * a message may take */
+		sip_count(sip_stats.conn_closed_limit);
+		conn_close(c, "TLS handshake not completed in "
+			      "message_timeout_ms");
 		return;
 	}
 	if (c->msg_start_ms &&
@@ -366,33 +408,59 @@ size_t sip_conn_count(void)
 	return nconns;
 }
 
-/* Write what is queued; returns -1 when the connection was closed. */
-static int conn_flush(struct sip_conn *c)
+/* One send of plain or TLS bytes: >= 0 written, -2 would block (with
+ * *want for TLS), -1 failed (the connection is closed). */
+static long conn_send(struct sip_conn *c, const char *buf, size_t len,
+		      int *want)
 {
-	while (c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len,
-				 MSG_NOSIGNAL);
+	char why[256];
+	long n;
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			if (errno == EINTR)
-				continue;
+	*want = TND_IO_WRITE;
+	if (c->ssl) {
+		n = sip_tls_write(c->ssl, buf, len, want, why, sizeof(why));
+		if (n == -1)
+			conn_close(c, why);
+		return n;
+	}
+	for (;;) {
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -2;
+		if (errno != EINTR) {
 			conn_close(c, strerror(errno));
 			return -1;
 		}
+	}
+}
+
+/* Write what is queued; returns -1 when the connection was closed. */
+static int conn_flush(struct sip_conn *c)
+{
+	int want = 0;
+
+	while (c->out_len) {
+		long n = conn_send(c, c->out + c->out_off, c->out_len, &want);
+
+		if (n == -1)
+			return -1;
+		if (n == -2)
+			break;
 		c->tx_bytes += (uint64_t)n;
 		c->out_off += (size_t)n;
 		c->out_len -= (size_t)n;
 	}
 	if (!c->out_len) {
 		c->out_off = 0;
+		want = 0;
 		if (c->close_when_sent) {
 			conn_close(c, "framing lost (no Content-Length)");
 			return -1;
 		}
 	}
-	return conn_watch(c, TND_IO_READ | (c->out_len ? TND_IO_WRITE : 0));
+	return conn_watch(c, TND_IO_READ | want);
 }
 
 static int conn_queue(struct sip_conn *c, const char *buf, size_t len)
@@ -428,19 +496,15 @@ static int conn_queue(struct sip_conn *c, const char *buf, size_t len)
 
 static int conn_write(struct sip_conn *c, const char *buf, size_t len)
 {
-	int rc;
+	int rc, want = 0;
 
 	c->tx_msgs++;
 	c->last_ms = sip_now_ms();
-	if (!c->out_len && !c->connecting) {
-		ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	if (!c->out_len && !c->connecting && !c->handshaking) {
+		long n = conn_send(c, buf, len, &want);
 
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
-			rc = -errno;
-			conn_close(c, strerror(errno));
-			return rc;
-		}
+		if (n == -1)
+			return -EPIPE;
 		if (n > 0) {
 			c->tx_bytes += (uint64_t)n;
 			buf += n;
@@ -450,8 +514,8 @@ static int conn_write(struct sip_conn *c, const char *buf, size_t len)
 			return 0;
 	}
 	rc = conn_queue(c, buf, len);
-	if (rc == 0 && !c->connecting &&
-	    conn_watch(c, TND_IO_READ | TND_IO_WRITE) < 0)
+	if (rc == 0 && !c->connecting && !c->handshaking &&
+	    conn_watch(c, TND_IO_READ | (want ? want : TND_IO_WRITE)) < 0)
 		rc = -EPIPE;
 	return rc;
 }
@@ -494,6 +558,35 @@ static struct sip_conn *conn_connect(enum sip_proto proto,
 	return c;
 }
 
+static void conn_read(struct sip_conn *c);
+
+/* One step of a TLS handshake; when it is done, what waited goes. */
+static void tls_step(struct sip_conn *c)
+{
+	char why[256], desc[300], peer[64];
+	int want = 0, rc;
+
+	rc = sip_tls_handshake(c->ssl, &want, why, sizeof(why));
+	if (rc < 0) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "TLS handshake: %s", why);
+		conn_close(c, msg);
+		return;
+	}
+	if (rc == 0) {
+		conn_watch(c, want);
+		return;
+	}
+	c->handshaking = false;
+	sip_tls_describe(c->ssl, desc, sizeof(desc));
+	sip_addr_str(&c->peer, peer, sizeof(peer));
+	tnd_info("TLS connection %u with %s: %s", c->id, peer, desc);
+	conn_schedule(c);
+	if (conn_flush(c) == 0)
+		conn_read(c); /* records may have come with the handshake */
+}
+
 static void conn_connected(struct sip_conn *c)
 {
 	int err = 0;
@@ -507,6 +600,17 @@ static void conn_connected(struct sip_conn *c)
 	c->connecting = false;
 	c->local.len = sizeof(c->local.u);
 	getsockname(c->fd, &c->local.u.sa, &c->local.len);
+	if (c->proto == SIP_TLS) {
+		c->ssl = sip_tls_new(c->fd, false, &c->peer);
+		if (!c->ssl) {
+			conn_close(c, "no TLS context");
+			return;
+		}
+		c->handshaking = true;
+		conn_schedule(c);
+		tls_step(c);
+		return;
+	}
 	conn_schedule(c);
 	conn_flush(c);
 }
@@ -588,12 +692,42 @@ static void conn_parse(struct sip_conn *c)
 	conn_schedule(c);
 }
 
+/* Plain or TLS bytes into the input buffer: > 0, 0 closed, -1 failed
+ * (closed), -2 nothing more for now. */
+static long conn_recv(struct sip_conn *c, size_t room)
+{
+	char why[256];
+	int want = 0;
+	long n;
+
+	if (c->ssl) {
+		n = sip_tls_read(c->ssl, c->in + c->in_len, room, &want, why,
+				 sizeof(why));
+		if (n == -1)
+			conn_close(c, why);
+		else if (n == -2 && want == TND_IO_WRITE)
+			conn_watch(c, TND_IO_READ | TND_IO_WRITE);
+		return n;
+	}
+	for (;;) {
+		n = recv(c->fd, c->in + c->in_len, room, 0);
+		if (n >= 0)
+			return n;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -2;
+		if (errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return -1;
+		}
+	}
+}
+
 static void conn_read(struct sip_conn *c)
 {
 	/* Bounded: a fast peer cannot hold the loop. */
 	for (int round = 0; round < 16 && !c->dead; round++) {
 		size_t room;
-		ssize_t n;
+		long n;
 
 		if (c->in_cap - c->in_len < 2048) {
 			size_t cap = c->in_cap ? c->in_cap * 2 : 8192;
@@ -616,24 +750,19 @@ static void conn_read(struct sip_conn *c)
 			c->in_cap = cap;
 		}
 		room = c->in_cap - c->in_len;
-		n = recv(c->fd, c->in + c->in_len, room, 0);
+		n = conn_recv(c, room);
 		if (n == 0) {
 			conn_close(c, c->in_len ?
 				   "peer closed inside a message" : NULL);
 			return;
 		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				conn_close(c, strerror(errno));
+		if (n < 0)
 			return;
-		}
 		c->rx_bytes += (uint64_t)n;
 		c->in_len += (size_t)n;
 		c->last_ms = sip_now_ms();
 		conn_parse(c);
-		if ((size_t)n < room)
+		if ((size_t)n < room && !(c->ssl && sip_tls_pending(c->ssl)))
 			return;
 	}
 }
@@ -648,6 +777,8 @@ static void on_conn_io(struct tnd_io *io, int fd, int events, void *arg)
 		conn_close(c, "socket error");
 	else if (c->connecting && (events & TND_IO_WRITE))
 		conn_connected(c);
+	else if (c->handshaking)
+		tls_step(c);
 	else {
 		if (events & TND_IO_WRITE)
 			conn_flush(c);
@@ -689,6 +820,7 @@ static void on_accept(struct sip_listener *l)
 {
 	for (int round = 0; round < 64; round++) {
 		struct sip_addr peer = { .len = sizeof(peer.u) };
+		struct sip_conn *c;
 		int one = 1;
 		int fd = accept4(l->fd, &peer.u.sa, &peer.len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -710,49 +842,86 @@ static void on_accept(struct sip_listener *l)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		struct sip_conn *c = conn_new(fd, l->proto, &peer, l, false);
-
+		c = conn_new(fd, l->proto, &peer, l, false);
 		if (!c) {
 			close(fd);
 			continue;
+		}
+		if (l->proto == SIP_TLS) {
+			c->ssl = sip_tls_new(fd, true, &peer);
+			c->handshaking = true;
+			if (!c->ssl) {
+				conn_close(c, "no TLS context");
+				continue;
+			}
+			conn_schedule(c);
 		}
 		conn_watch(c, TND_IO_READ);
 	}
 }
 
+#define UDP_VLEN 16
+
+static struct mmsghdr udp_msgs[UDP_VLEN];
+static struct iovec udp_iov[UDP_VLEN];
+static struct sip_addr udp_src[UDP_VLEN];
+
+static void udp_one(struct sip_listener *l, unsigned i)
+{
+	struct sip_peer src = {
+		.proto = SIP_UDP, .listener = l, .addr = udp_src[i],
+	};
+	char *buf = udp_iov[i].iov_base;
+	size_t n = udp_msgs[i].msg_len;
+
+	src.addr.len = udp_msgs[i].msg_hdr.msg_namelen;
+	if (n > sip_cfg->max_message_size ||
+	    (udp_msgs[i].msg_hdr.msg_flags & MSG_TRUNC)) {
+		char addr[64];
+
+		sip_count(sip_stats.rx_oversize);
+		sip_addr_str(&src.addr, addr, sizeof(addr));
+		tnd_info("dropped a datagram from %s: over max_message_size",
+			 addr);
+		return;
+	}
+	/* RFC 5626 4.4.1 keepalives and stray CRLFs: nothing to do */
+	if (n <= 4 && strspn(buf, "\r\n") >= n)
+		return;
+	l->rx_msgs++;
+	buf[n] = '\0';
+	sip_core_input(buf, n, &src, 0);
+}
+
+/* Read what is queued, up to udp_batch datagrams, 16 per system call. */
 static void on_udp(struct sip_listener *l)
 {
-	struct sip_peer src = { .proto = SIP_UDP, .listener = l };
+	unsigned long long done = 0;
 
-	for (unsigned long long round = 0; round < sip_cfg->udp_batch;
-	     round++) {
-		ssize_t n;
+	while (done < sip_cfg->udp_batch) {
+		int n;
 
-		src.addr.len = sizeof(src.addr.u);
-		n = recvfrom(l->fd, udp_buf, udp_buf_size, MSG_TRUNC,
-			     &src.addr.u.sa, &src.addr.len);
+		for (unsigned i = 0; i < UDP_VLEN; i++) {
+			udp_iov[i].iov_len = udp_buf_size;
+			udp_msgs[i].msg_hdr.msg_name = &udp_src[i].u;
+			udp_msgs[i].msg_hdr.msg_namelen = sizeof(udp_src[i].u);
+			udp_msgs[i].msg_hdr.msg_iov = &udp_iov[i];
+			udp_msgs[i].msg_hdr.msg_iovlen = 1;
+			udp_msgs[i].msg_hdr.msg_flags = 0;
+		}
+		n = recvmmsg(l->fd, udp_msgs, UDP_VLEN, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
-				tnd_debug("recvfrom on %s:%d: %s", l->host,
+				tnd_debug("recvmmsg on %s:%d: %s", l->host,
 					  l->port, strerror(errno));
 			return;
 		}
-		if ((size_t)n > sip_cfg->max_message_size) {
-			char addr[64];
-
-			sip_count(sip_stats.rx_oversize);
-			sip_addr_str(&src.addr, addr, sizeof(addr));
-			tnd_info("dropped a %zd-byte datagram from %s: over "
-				 "max_message_size", n, addr);
-			continue;
-		}
-		/* RFC 5626 4.4.1 keepalives and stray CRLFs: nothing to do */
-		if (n <= 4 && strspn(udp_buf, "\r\n") >= (size_t)n)
-			continue;
-		l->rx_msgs++;
-		udp_buf[n] = '\0';
-		sip_core_input(udp_buf, (size_t)n, &src, 0);
+		for (int i = 0; i < n; i++)
+			udp_one(l, (unsigned)i);
+		done += (unsigned long long)n;
+		if (n < UDP_VLEN)
+			return; /* drained: no extra call to learn it */
 	}
 }
 
@@ -780,6 +949,43 @@ struct sip_listener *sip_listener_for(enum sip_proto proto,
 		    l->local.u.sa.sa_family == addr->u.sa.sa_family)
 			return l;
 	return NULL;
+}
+
+/* Client-only transports: streams we open without listening on them. */
+static struct sip_listener *client_sides;
+
+static void listener_lines(struct sip_listener *l);
+
+struct sip_listener *sip_listener_out(enum sip_proto proto,
+				      const struct sip_addr *addr)
+{
+	struct sip_listener *l = sip_listener_for(proto, addr), *any;
+
+	if (l || proto == SIP_UDP)
+		return l;
+	for (l = client_sides; l; l = l->next)
+		if (l->proto == proto &&
+		    l->local.u.sa.sa_family == addr->u.sa.sa_family)
+			return l;
+	/* RFC 3261 18.2.2: responses come back on the connection; the
+	 * Via names our host and the transport's default port */
+	for (any = sip_listeners; any; any = any->next)
+		if (any->local.u.sa.sa_family == addr->u.sa.sa_family)
+			break;
+	if (!any)
+		return NULL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->proto = proto;
+	l->fd = -1;
+	l->local = any->local;
+	memcpy(l->host, any->host, sizeof(l->host));
+	l->port = proto == SIP_TLS ? 5061 : 5060;
+	listener_lines(l);
+	l->next = client_sides;
+	client_sides = l;
+	return l;
 }
 
 static int open_socket(struct sip_listener *l)
@@ -879,6 +1085,20 @@ static int listener_parse(const char *word, struct sip_listener *l)
 	return 0;
 }
 
+/* The Via and Record-Route lines a proxy puts for this listener. */
+static void listener_lines(struct sip_listener *l)
+{
+	static const char *const rr_transport[SIP_PROTO__COUNT] = {
+		[SIP_UDP] = "", [SIP_TCP] = ";transport=tcp",
+		[SIP_TLS] = ";transport=tls",
+	};
+
+	snprintf(l->via, sizeof(l->via), "Via: SIP/2.0/%s %s:%d;branch=",
+		 sip_proto_name(l->proto), l->host, l->port);
+	snprintf(l->rr, sizeof(l->rr), "Record-Route: <sip:%s:%d%s;lr>\r\n",
+		 l->host, l->port, rr_transport[l->proto]);
+}
+
 static int apply_advertise(void)
 {
 	const char *adv = sip_cfg->advertise;
@@ -896,16 +1116,24 @@ int sip_transport_start(void)
 {
 	char *spec = strdup(sip_cfg->listen), *save = NULL, *word;
 	struct sip_listener **tail = &sip_listeners;
-	int rc = 0;
+	int rc;
 
 	if (!spec)
 		return -ENOMEM;
+	rc = sip_tls_init(strstr(spec, "tls:") || strstr(spec, "TLS:"));
+	if (rc < 0) {
+		free(spec);
+		return rc;
+	}
+	/* one byte more than the limit shows what is over it */
 	udp_buf_size = sip_cfg->max_message_size + 1;
-	udp_buf = malloc(udp_buf_size + 1);
+	udp_buf = malloc(UDP_VLEN * (udp_buf_size + 1));
 	if (!udp_buf) {
 		free(spec);
 		return -ENOMEM;
 	}
+	for (unsigned i = 0; i < UDP_VLEN; i++)
+		udp_iov[i].iov_base = udp_buf + i * (udp_buf_size + 1);
 	for (word = strtok_r(spec, " ,\t", &save); word && rc == 0;
 	     word = strtok_r(NULL, " ,\t", &save)) {
 		struct sip_listener *l = calloc(1, sizeof(*l));
@@ -922,12 +1150,6 @@ int sip_transport_start(void)
 			rc = -EINVAL;
 			break;
 		}
-		if (l->proto == SIP_TLS) {
-			tnd_error("listen: TLS is not available yet");
-			free(l);
-			rc = -EPROTONOSUPPORT;
-			break;
-		}
 		*tail = l;
 		tail = &l->next;
 		rc = listener_start(l);
@@ -939,6 +1161,8 @@ int sip_transport_start(void)
 	}
 	if (rc == 0)
 		rc = apply_advertise();
+	for (struct sip_listener *l = sip_listeners; l && rc == 0; l = l->next)
+		listener_lines(l);
 	return rc;
 }
 
@@ -958,6 +1182,13 @@ void sip_transport_stop(void)
 	}
 	free(udp_buf);
 	udp_buf = NULL;
+	while (client_sides) {
+		struct sip_listener *l = client_sides;
+
+		client_sides = l->next;
+		free(l);
+	}
+	sip_tls_fini();
 }
 
 int sip_peer_parse(const char *text, struct sip_peer *p)
@@ -1086,7 +1317,9 @@ void sip_show_connections(struct tnd_reply *r)
 		sip_host->reply_field(r, "local", "%s", local);
 		sip_host->reply_field(r, "remote", "%s", peer);
 		sip_host->reply_field(r, "state", "%s",
-				      c->connecting ? "connecting" : "open");
+				      c->connecting	? "connecting" :
+				      c->handshaking	? "handshake" :
+							  "open");
 		sip_host->reply_field_num(r, "age_ms",
 					  (long long)(now - c->created_ms));
 		sip_host->reply_field_num(r, "idle_ms",

@@ -18,9 +18,10 @@
  * Messages the machines retransmit are sent from the bytes cached with
  * them (wire[]), so a retransmission never re-serialises.
  *
- * RFC 6026: libosip2's IST ends on a 2xx; the transaction then lingers
- * without its machine for 64*T1 in "accepted", absorbing retransmitted
- * INVITEs instead of taking them for new requests.
+ * The completed states only wait out a timer; a transaction that reaches
+ * one leaves its machine and becomes a small wait record (see "Waits").
+ * RFC 6026: libosip2's IST ends on a 2xx; it waits 64*T1 in "accepted",
+ * absorbing retransmitted INVITEs instead of taking them for new ones.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -122,36 +123,72 @@ static bool is_3261_branch(const char *b, size_t n)
 	return n > 7 && memcmp(b, "z9hG4bK", 7) == 0;
 }
 
+/* A key under construction: pieces appended, too long is an error. */
+struct key {
+	char *p;
+	size_t len;
+	bool full;
+};
+
+static void kput(struct key *k, const char *s, size_t n)
+{
+	if (k->full || k->len + n + 1 >= KEY_MAX) {
+		k->full = true;
+		return;
+	}
+	memcpy(k->p + k->len, s, n);
+	k->len += n;
+	k->p[k->len] = '\0';
+}
+
+static void kstr(struct key *k, const char *s)
+{
+	kput(k, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void kport(struct key *k, int port)
+{
+	char tmp[8];
+	int i = sizeof(tmp);
+
+	do
+		tmp[--i] = (char)('0' + port % 10);
+	while (port /= 10);
+	kput(k, ":", 1);
+	kput(k, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
 /* RFC 3261 17.2.3: branch, sent-by and method; ACK matches INVITE. The
  * Call-ID is added: it never differs in a retransmission, and it keeps
  * apart requests of clients that reuse a branch (RFC 4475 does, many
  * times). The RFC 2543 fallback uses the dialog and CSeq identifiers. */
-static int server_key(const struct sip_msg *m, const char *cls, char *key)
+static int server_key(const struct sip_msg *m, const char *cls, char *buf)
 {
 	const struct sip_via *v = &m->via;
 	const char *raw = m->raw;
 	osip_generic_param_t *tag = NULL;
-	int n;
+	struct key k = { .p = buf };
 
 	if (!m->via_ok)
 		return -EINVAL;
-	if (is_3261_branch(raw + v->branch.off, v->branch.len))
-		n = snprintf(key, KEY_MAX, "S|%.*s|%.*s:%d|%s|%s",
-			     (int)v->branch.len, raw + v->branch.off,
-			     (int)v->host.len, raw + v->host.off, v->port,
-			     cls, m->osip->call_id->number ?
-					  m->osip->call_id->number : "");
-	else {
+	if (is_3261_branch(raw + v->branch.off, v->branch.len)) {
+		kput(&k, "S|", 2);
+		kput(&k, raw + v->branch.off, v->branch.len);
+	} else {
 		osip_from_get_tag(m->osip->from, &tag);
-		n = snprintf(key, KEY_MAX, "S2|%s|%s|%s|%.*s:%d|%s",
-			     m->osip->call_id->number ?
-				     m->osip->call_id->number : "",
-			     m->osip->cseq->number ? m->osip->cseq->number : "",
-			     tag && tag->gvalue ? tag->gvalue : "",
-			     (int)v->host.len, raw + v->host.off, v->port,
-			     cls);
+		kput(&k, "S2|", 3);
+		kstr(&k, m->osip->cseq->number);
+		kput(&k, "|", 1);
+		kstr(&k, tag ? tag->gvalue : NULL);
 	}
-	return n > 0 && n < KEY_MAX ? 0 : -ENAMETOOLONG;
+	kput(&k, "|", 1);
+	kput(&k, raw + v->host.off, v->host.len);
+	kport(&k, v->port);
+	kput(&k, "|", 1);
+	kstr(&k, cls);
+	kput(&k, "|", 1);
+	kstr(&k, m->osip->call_id->number);
+	return k.full ? -ENAMETOOLONG : 0;
 }
 
 static const char *method_class(const struct sip_msg *m)
@@ -189,19 +226,26 @@ struct sip_txn *sip_txn_match_cancelled(const struct sip_msg *m)
 	return table_find(key);
 }
 
-struct sip_txn *sip_txn_match_response(const struct sip_msg *m)
+/* RFC 3261 17.1.3: the branch of the top Via and the CSeq method. */
+static int client_key(const struct sip_msg *m, char *buf)
 {
 	const struct sip_via *v = &m->via;
-	char key[KEY_MAX];
-	int n;
+	struct key k = { .p = buf };
 
 	if (!m->via_ok || !m->osip->cseq->method)
-		return NULL;
-	n = snprintf(key, sizeof(key), "C|%.*s|%s", (int)v->branch.len,
-		     m->raw + v->branch.off, m->osip->cseq->method);
-	if (n <= 0 || n >= KEY_MAX)
-		return NULL;
-	return table_find(key);
+		return -EINVAL;
+	kput(&k, "C|", 2);
+	kput(&k, m->raw + v->branch.off, v->branch.len);
+	kput(&k, "|", 1);
+	kstr(&k, m->osip->cseq->method);
+	return k.full ? -ENAMETOOLONG : 0;
+}
+
+struct sip_txn *sip_txn_match_response(const struct sip_msg *m)
+{
+	char buf[KEY_MAX];
+
+	return client_key(m, buf) < 0 ? NULL : table_find(buf);
 }
 
 /* ---- Timers ---------------------------------------------------------------- */
@@ -396,6 +440,7 @@ static void txn_free(struct sip_txn *t)
 		free(t->wire[i].data);
 	sip_rsp_base_free(&t->rsp);
 	free(t->key);
+	free(t->call_id);
 	free(t);
 }
 
@@ -411,14 +456,162 @@ static void txn_destroy(struct sip_txn *t)
 	txn_free(t);
 }
 
-/* After an event: arm the next timer, or end the transaction. Returns
- * false when the transaction is gone. */
+/* ---- Waits: finished transactions as small records ----------------------- */
+
+/*
+ * The completed states of RFC 3261 17 only wait (Timers J, K, D, I; RFC
+ * 6026's Accepted is Timer L): for retransmissions to absorb or to answer
+ * with the bytes sent before. At a few thousand calls per second 64*T1 of
+ * them are a few hundred thousand, so they leave libosip2's 15 KB machine
+ * and the transaction behind and live on as this record: its key, where to
+ * resend, what to resend.
+ */
+enum wait_kind {
+	WAIT_ACCEPTED = 1, /* IST after a 2xx: absorb INVITEs (RFC 6026) */
+	WAIT_NIST,	   /* resend the final response (Timer J) */
+	WAIT_NICT,	   /* absorb responses (Timer K) */
+	WAIT_ICT,	   /* resend the ACK of a non-2xx (Timer D) */
+	WAIT_CONFIRMED,	   /* IST after the ACK: absorb ACKs (Timer I) */
+};
+
+struct sip_wait {
+	struct sip_wait *hnext;
+	uint32_t hash;
+	uint8_t kind;
+	uint8_t method; /* enum sip_method_id */
+	enum sip_txn_kind txn_kind;
+	uint32_t resend_len;
+	uint64_t created_ms;
+	struct sip_tnode timer;
+	struct sip_peer peer;
+	char data[]; /* the key, NUL, then the bytes to resend */
+};
+
+static struct sip_wait **wbuckets;
+static size_t nwbuckets, nwaits;
+
+static int wait_table_grow(void)
+{
+	size_t n = nwbuckets ? nwbuckets * 2 : 4096;
+	struct sip_wait **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < nwbuckets; i++) {
+		while (wbuckets[i]) {
+			struct sip_wait *w = wbuckets[i];
+
+			wbuckets[i] = w->hnext;
+			w->hnext = b[w->hash & (n - 1)];
+			b[w->hash & (n - 1)] = w;
+		}
+	}
+	free(wbuckets);
+	wbuckets = b;
+	nwbuckets = n;
+	return 0;
+}
+
+static void wait_del(struct sip_wait *w)
+{
+	struct sip_wait **pp = &wbuckets[w->hash & (nwbuckets - 1)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == w) {
+			*pp = w->hnext;
+			nwaits--;
+			return;
+		}
+	}
+}
+
+static void on_wait_timer(struct sip_tnode *node)
+{
+	struct sip_wait *w = (struct sip_wait *)((char *)node -
+						 offsetof(struct sip_wait, timer));
+
+	wait_del(w);
+	free(w);
+}
+
+static struct sip_wait *wait_find(const char *key)
+{
+	uint32_t h = hash_key(key);
+
+	if (!nwbuckets)
+		return NULL;
+	for (struct sip_wait *w = wbuckets[h & (nwbuckets - 1)]; w;
+	     w = w->hnext)
+		if (w->hash == h && strcmp(w->data, key) == 0)
+			return w;
+	return NULL;
+}
+
+size_t sip_txn_waiting(void)
+{
+	return nwaits;
+}
+
+static enum wait_kind wait_kind_of(const osip_transaction_t *o)
+{
+	switch ((int)o->state) {
+	case NIST_COMPLETED: return WAIT_NIST;
+	case NICT_COMPLETED: return WAIT_NICT;
+	case ICT_COMPLETED: return WAIT_ICT;
+	case IST_CONFIRMED: return WAIT_CONFIRMED;
+	default: return 0;
+	}
+}
+
+/* The transaction becomes a wait record until `due_ms`, then is gone. */
+static void retire(struct sip_txn *t, enum wait_kind kind, uint64_t due_ms)
+{
+	int slot = kind == WAIT_NIST ? 0 : kind == WAIT_ICT ? 1 : -1;
+	size_t key_len = strlen(t->key);
+	size_t resend = slot >= 0 && t->wire[slot].data ? t->wire[slot].len : 0;
+	struct sip_wait *w;
+
+	if (nwaits >= nwbuckets)
+		wait_table_grow();
+	w = malloc(sizeof(*w) + key_len + 1 + resend);
+	if (w && nwbuckets) {
+		w->kind = (uint8_t)kind;
+		w->method = (uint8_t)t->method;
+		w->txn_kind = t->kind;
+		w->resend_len = (uint32_t)resend;
+		w->created_ms = t->created_ms;
+		w->peer = t->peer;
+		memcpy(w->data, t->key, key_len + 1);
+		if (resend)
+			memcpy(w->data + key_len + 1, t->wire[slot].data,
+			       resend);
+		w->hash = t->hash;
+		w->hnext = wbuckets[w->hash & (nwbuckets - 1)];
+		wbuckets[w->hash & (nwbuckets - 1)] = w;
+		nwaits++;
+		sip_tnode_init(&w->timer, on_wait_timer);
+		sip_timer_at(&w->timer, due_ms);
+	} else {
+		free(w); /* out of memory: no wait, retransmissions are new */
+	}
+	txn_destroy(t);
+}
+
+/* After an event: arm the next timer, retire into a wait, or end the
+ * transaction. Returns false when the transaction is gone. */
 static bool txn_settle(struct sip_txn *t)
 {
+	enum wait_kind kind;
 	struct due d;
 
 	if (!terminated(t->otx)) {
 		d = next_timer(t->otx);
+		kind = wait_kind_of(t->otx);
+		/* a wait of 0 (reliable transports) runs on the machine */
+		if (kind && d.set && d.ms > sip_now_ms() + 1) {
+			retire(t, kind, d.ms);
+			return false;
+		}
 		if (d.set)
 			sip_timer_at(&t->timer, d.ms);
 		else
@@ -427,20 +620,48 @@ static bool txn_settle(struct sip_txn *t)
 	}
 	if (t->kind == SIP_IST && t->last_status >= 200 &&
 	    t->last_status < 300) {
-		const struct sip_txn_ops *ops = t->ops;
-
-		/* RFC 6026 7.1: Accepted, without libosip2's machine */
-		osip_transaction_free2(t->otx);
-		t->otx = NULL;
-		t->lingering = true;
-		t->ops = NULL;
-		if (ops && ops->terminated)
-			ops->terminated(t, t->arg);
-		sip_timer_at(&t->timer, sip_now_ms() + 64 * sip_cfg->t1_ms);
-		return true;
+		/* RFC 6026 7.1: Accepted, Timer L = 64*T1 */
+		retire(t, WAIT_ACCEPTED, sip_now_ms() + 64 * sip_cfg->t1_ms);
+		return false;
 	}
 	txn_destroy(t);
 	return false;
+}
+
+/* RFC 3261 17.2.2: a NIST in Completed resends its response; 17.1.1.2:
+ * an ICT in Completed resends the ACK; the other waits absorb. RFC 6026
+ * 7.1: an ACK reaching Accepted is not absorbed: it goes to the core. */
+bool sip_txn_absorb(const struct sip_msg *m)
+{
+	char key[KEY_MAX];
+	struct sip_wait *w;
+	bool resend;
+
+	if (!nwaits)
+		return false;
+	if (m->scan->request) {
+		if (server_key(m, method_class(m), key) < 0)
+			return false;
+	} else if (client_key(m, key) < 0) {
+		return false;
+	}
+	w = wait_find(key);
+	if (!w)
+		return false;
+	if (w->kind == WAIT_ACCEPTED && m->method == SIP_M_ACK)
+		return false;
+	resend = (w->kind == WAIT_NIST && m->scan->request) ||
+		 (w->kind == WAIT_ICT && !m->scan->request &&
+		  m->scan->status >= 300);
+	if (!resend || !w->resend_len) {
+		tnd_debug("a retransmission absorbed by a finished transaction");
+		return true;
+	}
+	sip_count(sip_stats.retransmits);
+	if (sip_send(&w->peer, w->data + strlen(w->data) + 1,
+		     w->resend_len) < 0)
+		sip_count(sip_stats.tx_errors);
+	return true;
 }
 
 /* Run one event through the machine, then tell the user what happened. */
@@ -475,11 +696,6 @@ static void on_txn_timer(struct sip_tnode *node)
 	struct due d;
 	osip_event_t *evt;
 
-	if (t->lingering) {
-		table_del(t);
-		txn_free(t);
-		return;
-	}
 	/* A timer of length 0 (reliable transports) fires at once; a few
 	 * rounds cover a chain like K after COMPLETED. */
 	for (int round = 0; round < 4; round++) {
@@ -537,6 +753,8 @@ static int attach_machine(struct sip_txn *t, osip_message_t *req)
 	osip_remove_transaction(osip, o);
 	osip_transaction_set_reserved1(o, t);
 	t->otx = o;
+	if (req->call_id && req->call_id->number)
+		t->call_id = strdup(req->call_id->number);
 	setup_timers(t);
 	return 0;
 }
@@ -647,7 +865,7 @@ int sip_txn_respond_msg(struct sip_txn *t, osip_message_t *rsp,
 
 /* The libosip2 side of a locally built response: what the IST/NIST
  * machines look at (status, top Via, CSeq). */
-static osip_message_t *machine_response(const struct sip_txn *t, int code,
+osip_message_t *sip_txn_machine_response(const struct sip_txn *t, int code,
 					const char *reason)
 {
 	osip_message_t *r;
@@ -684,7 +902,7 @@ int sip_txn_respond(struct sip_txn *t, int code, const char *reason,
 		reason = sip_reason(code);
 	rc = sip_rsp_build(&out, &t->rsp, code, reason, t->to_tag, extra_hdrs,
 			   body_type, body, body_len);
-	r = rc == 0 ? machine_response(t, code, reason) : NULL;
+	r = rc == 0 ? sip_txn_machine_response(t, code, reason) : NULL;
 	rc = r ? sip_txn_respond_msg(t, r, out.data, out.len) : -ENOMEM;
 	sip_buf_free(&out);
 	return rc;
@@ -699,15 +917,17 @@ struct sip_txn *sip_txn_client_new(osip_message_t *req, const char *wire,
 {
 	enum sip_method_id method = sip_method_lookup(req->sip_method,
 						      strlen(req->sip_method));
-	char key[KEY_MAX];
+	char buf[KEY_MAX];
+	struct key k = { .p = buf };
 	struct sip_txn *t;
 	osip_event_t *evt;
-	int n;
 
-	n = snprintf(key, sizeof(key), "C|%s|%s", branch, req->sip_method);
-	t = n > 0 && n < KEY_MAX ?
-		txn_alloc(method == SIP_M_INVITE ? SIP_ICT : SIP_NICT, method,
-			  key) : NULL;
+	kput(&k, "C|", 2);
+	kstr(&k, branch);
+	kput(&k, "|", 1);
+	kstr(&k, req->sip_method);
+	t = !k.full ? txn_alloc(method == SIP_M_INVITE ? SIP_ICT : SIP_NICT,
+				method, buf) : NULL;
 	if (!t) {
 		osip_message_free(req);
 		return NULL;
@@ -729,8 +949,7 @@ struct sip_txn *sip_txn_client_new(osip_message_t *req, const char *wire,
 	/* The user hears nothing of a send that fails at once: NULL says it */
 	if (!run_event(t, evt, NULL))
 		return NULL;
-	if (t->lingering || (t->otx->state != ICT_CALLING &&
-			     t->otx->state != NICT_TRYING)) {
+	if (t->otx->state != ICT_CALLING && t->otx->state != NICT_TRYING) {
 		txn_destroy(t);
 		return NULL;
 	}
@@ -779,11 +998,8 @@ void sip_txn_input(struct sip_txn *t, struct sip_msg *m)
 {
 	osip_event_t *evt;
 
-	if (t->lingering || !t->otx) {
-		/* RFC 6026 7.1: Accepted absorbs INVITE retransmissions */
-		tnd_debug("transaction %u absorbed a retransmission", t->id);
+	if (!t->otx)
 		return;
-	}
 	if (m->osip->status_code)
 		t->last_status = m->osip->status_code;
 	evt = event_new(incoming_type(m->osip), t->otx, m->osip);
@@ -869,8 +1085,13 @@ static int send_message(osip_transaction_t *o, osip_message_t *msg,
 			return -1;
 		slot = 1;
 		free(t->wire[1].data);
+		t->wire[1].data = malloc(len + 1);
+		if (t->wire[1].data)
+			memcpy(t->wire[1].data, data, len + 1);
+		osip_free(data);
+		if (!t->wire[1].data)
+			return -1;
 		t->wire[1].msg = msg;
-		t->wire[1].data = data;
 		t->wire[1].len = len;
 		t->wire[1].sent = false;
 	}
@@ -948,6 +1169,18 @@ void sip_txn_fini(void)
 	free(buckets);
 	buckets = NULL;
 	nbuckets = 0;
+	for (size_t i = 0; i < nwbuckets; i++) {
+		while (wbuckets[i]) {
+			struct sip_wait *w = wbuckets[i];
+
+			wbuckets[i] = w->hnext;
+			sip_timer_cancel(&w->timer);
+			free(w);
+		}
+	}
+	free(wbuckets);
+	wbuckets = NULL;
+	nwbuckets = nwaits = 0;
 	if (osip)
 		osip_release(osip);
 	osip = NULL;
@@ -971,8 +1204,6 @@ static const char *const state_names[] = {
 
 const char *sip_txn_state_name(const struct sip_txn *t)
 {
-	if (t->lingering)
-		return "accepted";
 	if (!t->otx || (size_t)t->otx->state >= SIP_ARRAY_SIZE(state_names))
 		return "?";
 	return state_names[t->otx->state];
@@ -984,35 +1215,65 @@ static const char *kind_name(enum sip_txn_kind k)
 	       k == SIP_NICT ? "NICT" : "NIST";
 }
 
+static const char *const wait_state[] = {
+	[WAIT_ACCEPTED] = "accepted", [WAIT_NIST] = "completed",
+	[WAIT_NICT] = "completed", [WAIT_ICT] = "completed",
+	[WAIT_CONFIRMED] = "confirmed",
+};
+
+static void show_txn(struct tnd_reply *r, const struct sip_txn *t,
+		     uint64_t now)
+{
+	char peer[64];
+
+	sip_addr_str(&t->peer.addr, peer, sizeof(peer));
+	sip_host->reply_record(r);
+	sip_host->reply_field_num(r, "id", t->id);
+	sip_host->reply_field(r, "type", "%s", kind_name(t->kind));
+	sip_host->reply_field(r, "state", "%s", sip_txn_state_name(t));
+	sip_host->reply_field(r, "method", "%s", sip_method_name(t->method));
+	sip_host->reply_field(r, "call_id", "%s", t->call_id ? t->call_id : "-");
+	sip_host->reply_field_num(r, "status", t->last_status);
+	sip_host->reply_field(r, "peer", "%s %s", sip_proto_name(t->peer.proto),
+			      peer);
+	sip_host->reply_field_num(r, "age_ms",
+				  (long long)(now - t->created_ms));
+}
+
+/* A wait shows what its key holds: method and Call-ID. */
+static void show_wait(struct tnd_reply *r, const struct sip_wait *w,
+		      uint64_t now)
+{
+	const char *cid = strrchr(w->data, '|');
+	char peer[64];
+
+	sip_addr_str(&w->peer.addr, peer, sizeof(peer));
+	sip_host->reply_record(r);
+	sip_host->reply_field_num(r, "id", 0);
+	sip_host->reply_field(r, "type", "%s", kind_name(w->txn_kind));
+	sip_host->reply_field(r, "state", "%s", wait_state[w->kind]);
+	sip_host->reply_field(r, "method", "%s",
+			      sip_method_name((enum sip_method_id)w->method));
+	sip_host->reply_field(r, "call_id", "%s",
+			      w->data[0] == 'S' && cid ? cid + 1 : "-");
+	sip_host->reply_field_num(r, "status", 0);
+	sip_host->reply_field(r, "peer", "%s %s", sip_proto_name(w->peer.proto),
+			      peer);
+	sip_host->reply_field_num(r, "age_ms",
+				  (long long)(now - w->created_ms));
+}
+
 void sip_show_transactions(struct tnd_reply *r, unsigned limit)
 {
 	uint64_t now = sip_now_ms();
-	char peer[64];
 	unsigned shown = 0;
 
-	for (size_t i = 0; i < nbuckets && shown < limit; i++) {
+	for (size_t i = 0; i < nbuckets && shown < limit; i++)
 		for (struct sip_txn *t = buckets[i]; t && shown < limit;
-		     t = t->hnext, shown++) {
-			sip_addr_str(&t->peer.addr, peer, sizeof(peer));
-			sip_host->reply_record(r);
-			sip_host->reply_field_num(r, "id", t->id);
-			sip_host->reply_field(r, "type", "%s",
-					      kind_name(t->kind));
-			sip_host->reply_field(r, "state", "%s",
-					      sip_txn_state_name(t));
-			sip_host->reply_field(r, "method", "%s",
-					      sip_method_name(t->method));
-			sip_host->reply_field(r, "call_id", "%s",
-					      t->otx && t->otx->callid &&
-							      t->otx->callid->number ?
-						      t->otx->callid->number :
-						      "-");
-			sip_host->reply_field_num(r, "status", t->last_status);
-			sip_host->reply_field(r, "peer", "%s %s",
-					      sip_proto_name(t->peer.proto),
-					      peer);
-			sip_host->reply_field_num(r, "age_ms",
-						  (long long)(now - t->created_ms));
-		}
-	}
+		     t = t->hnext, shown++)
+			show_txn(r, t, now);
+	for (size_t i = 0; i < nwbuckets && shown < limit; i++)
+		for (struct sip_wait *w = wbuckets[i]; w && shown < limit;
+		     w = w->hnext, shown++)
+			show_wait(r, w, now);
 }

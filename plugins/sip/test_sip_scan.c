@@ -177,10 +177,7 @@ static int corpus_verdict(char *buf, size_t len)
 		      !memcmp(buf, known[i], scan.method.len);
 	if (sip_scan_check(&scan, kn) < 0)
 		return scan.reject;
-	/* the plugin gives libosip2 NULs in headers as spaces */
-	for (size_t i = 0; i < scan.body_off; i++)
-		if (!buf[i])
-			buf[i] = ' ';
+	sip_osip_fix(&scan, buf); /* as the plugin does */
 	osip_message_init(&msg);
 	rc = osip_message_parse(msg, buf, scan.len);
 	osip_message_free(msg);

@@ -56,6 +56,7 @@ extern "C" {
 struct sip_request; /* a received request and its server transaction */
 struct sip_message; /* a received request or response, read-only */
 struct sip_client;  /* a request sent in a client transaction */
+struct sip_dialog;  /* an INVITE dialog (RFC 3261 12) */
 
 /* A piece of a message; not NUL-terminated. */
 struct sip_text {
@@ -80,10 +81,10 @@ typedef enum sip_verdict (*sip_request_cb)(struct sip_request *req,
 					   void *arg);
 
 /*
- * A response to a request we sent. `status` is its code, or 408 with
- * `rsp` NULL when no final response came (Timer B/F) or the transport
- * failed. Provisional responses come first; the last call has
- * status >= 200, after which `c` is gone.
+ * A response to a request we sent. `status` is its code; with `rsp` NULL
+ * it is 408 when no final response came (Timer B/F) or the transport
+ * failed, 503 when no next hop was found (RFC 3263). Provisional responses
+ * come first; the last call has status >= 200, after which `c` is gone.
  */
 typedef void (*sip_response_cb)(struct sip_client *c, int status,
 				const struct sip_message *rsp, void *arg);
@@ -103,6 +104,85 @@ struct sip_request_spec {
 	size_t body_len;
 	const char *next_hop;	 /* "udp:127.0.0.1:5060"; NULL: by the
 				  * first Route, else the Request-URI */
+};
+
+/* ---- SDP (RFC 4566) and offer/answer (RFC 3264) ---- */
+
+#define SIP_SDP_MAX_FORMATS 16
+
+enum sip_sdp_dir {
+	SIP_SDP_SENDRECV = 0,
+	SIP_SDP_SENDONLY,
+	SIP_SDP_RECVONLY,
+	SIP_SDP_INACTIVE,
+};
+
+/* One m= line of a session description, what media plugins need of it. */
+struct sip_sdp_media {
+	char type[16];	  /* "audio", "video", ... */
+	unsigned port;	  /* 0: a rejected or disabled stream */
+	char proto[24];	  /* "RTP/AVP", "RTP/SAVP", ... */
+	char address[64]; /* connection address: the m= line's, else the
+			   * session's; "" when neither gives one */
+	enum sip_sdp_dir dir; /* a=sendonly... of the stream, else session */
+	unsigned nformats;
+	struct {
+		int pt;		   /* payload type; -1 for a non-RTP format */
+		char encoding[32]; /* from a=rtpmap, or the static name */
+		unsigned clock;	   /* clock rate, 0 when unknown */
+	} formats[SIP_SDP_MAX_FORMATS];
+};
+
+/* What we answer with (RFC 3264 6). */
+struct sip_sdp_local {
+	const char *address;	   /* our media address (IPv4 or IPv6) */
+	unsigned port;		   /* first stream's port; +2 per stream */
+	const char *const *codecs; /* ours in preference order, NULL-ended:
+				    * "PCMU/8000", "telephone-event/8000" */
+	const char *user;	   /* o= user name; NULL: "tandem" */
+	unsigned long long session_id, version;
+};
+
+/* ---- Dialogs ---- */
+
+enum sip_dialog_state {
+	SIP_DIALOG_EARLY = 1, /* a provisional response with a tag */
+	SIP_DIALOG_CONFIRMED, /* 2xx: answered (UAC) or acknowledged (UAS) */
+	SIP_DIALOG_ENDED,     /* BYE, a final failure, a timeout, expiry */
+};
+
+/* sip->dialog_reply() flags */
+enum sip_reply_flags {
+	SIP_REPLY_RELIABLE = 1 << 0, /* 1xx sent reliably (RFC 3262) when the
+				      * peer supports 100rel */
+};
+
+struct sip_dialog_ops {
+	/*
+	 * The dialog changed state. `status`: the response that did it
+	 * (EARLY, CONFIRMED, or ENDED by a final failure), or why it ended:
+	 * 200 a BYE (either side), 408 no answer or no ACK, 481 the peer
+	 * forgot it, 503 no next hop, 0 released. `msg` (may be NULL) is
+	 * the message that caused it, valid during the call. After ENDED
+	 * no more callbacks come; the user still calls dialog_release().
+	 */
+	void (*state)(struct sip_dialog *d, enum sip_dialog_state state,
+		      int status, const struct sip_message *msg, void *arg);
+	/* A request in the dialog other than ACK, BYE and PRACK (which the
+	 * layer answers): re-INVITE, UPDATE, INFO, NOTIFY... Answer it with
+	 * reply(); return as a handler does (SIP_DECLINED: 501). */
+	enum sip_verdict (*request)(struct sip_dialog *d,
+				    struct sip_request *req, void *arg);
+};
+
+struct sip_dialog_info {
+	enum sip_dialog_state state; /* 0 before the first tagged response */
+	int uac;		     /* 1 when we sent the INVITE */
+	char call_id[128];
+	char local_tag[64], remote_tag[64];
+	unsigned session_expires;    /* RFC 4028 interval, 0 when none */
+	int refresher;		     /* 1 when we refresh the session */
+	unsigned refreshes;	     /* session refreshes seen or sent */
 };
 
 struct sip_service {
@@ -166,8 +246,10 @@ struct sip_service {
 
 	/*
 	 * Send `spec` in a new client transaction; `cb` hears the
-	 * responses. `*out` (may be NULL) gets the handle. Returns 0,
-	 * -EINVAL (spec), -EHOSTUNREACH (no next hop), -ENOMEM.
+	 * responses. A next hop that is a name is located first (RFC
+	 * 3263; the request leaves when it is found). `*out` (may be NULL)
+	 * gets the handle. Returns 0, -EINVAL (spec), -EHOSTUNREACH (no
+	 * next hop), -ENOMEM.
 	 */
 	int (*send_request)(const struct sip_request_spec *spec,
 			    sip_response_cb cb, void *arg,
@@ -176,6 +258,75 @@ struct sip_service {
 	int (*cancel)(struct sip_client *c);
 	/* No more callbacks; the transaction runs to its end alone. */
 	void (*forget)(struct sip_client *c);
+
+	/* ---- SDP ---- */
+
+	/*
+	 * Parse a session description (a message body, not NUL-terminated)
+	 * into at most `max` streams. Returns the number of m= lines (which
+	 * may exceed `max`), or -EINVAL when it is not valid SDP.
+	 */
+	int (*sdp_media)(const char *body, size_t len,
+			 struct sip_sdp_media *media, unsigned max);
+	/*
+	 * The answer to `offer` (RFC 3264 6): each stream of a type we have
+	 * a codec for is accepted with the codecs both sides have, in the
+	 * offer's payload numbers, our address and port, and the direction
+	 * mirrored; the others are rejected with port 0. Writes it to `out`
+	 * (NUL-terminated); returns its length, -EINVAL (offer), -ENOSPC.
+	 */
+	int (*sdp_answer)(const char *offer, size_t len,
+			  const struct sip_sdp_local *local, char *out,
+			  size_t size);
+
+	/* ---- Dialogs: RFC 3261 12-15, 100rel (RFC 3262), UPDATE (RFC
+	 * 3311), session timers (RFC 4028), Replaces (RFC 3891) ---- */
+
+	/*
+	 * In an INVITE handler: make the UAS side of a dialog. The request
+	 * is kept by the dialog; answer with dialog_reply(). A Session-
+	 * Expires below the node's min_se is answered 422 here (NULL).
+	 */
+	struct sip_dialog *(*dialog_accept)(struct sip_request *req,
+					    const struct sip_dialog_ops *ops,
+					    void *arg);
+	/*
+	 * Answer the dialog's INVITE. 1xx (> 100) create the early dialog
+	 * (reliably with SIP_REPLY_RELIABLE when the peer supports 100rel:
+	 * resent until its PRACK); a 2xx is resent until the ACK (RFC 3261
+	 * 13.3.1.4); >= 300 ends it. Contact, Record-Route, Session-Expires
+	 * and Require are added. Returns 0, -EALREADY, -ENOMEM.
+	 */
+	int (*dialog_reply)(struct sip_dialog *d, int status,
+			    const char *reason, const char *headers,
+			    const char *body_type, const void *body,
+			    size_t body_len, unsigned flags);
+	/*
+	 * The UAC side: send an INVITE (spec as for send_request; Contact,
+	 * Supported: 100rel, timer and the node's Session-Expires are
+	 * added). Reliable provisional responses are PRACKed and 2xx
+	 * ACKed by the layer. Returns 0 or as send_request.
+	 */
+	int (*dialog_invite)(const struct sip_request_spec *spec,
+			     const struct sip_dialog_ops *ops, void *arg,
+			     struct sip_dialog **out);
+	/*
+	 * A request in the dialog (re-INVITE, UPDATE, INFO, BYE...): route
+	 * set, remote target, tags and CSeq are the dialog's. `cb` (may be
+	 * NULL) hears the responses; a 2xx to a re-INVITE is ACKed.
+	 */
+	int (*dialog_request)(struct sip_dialog *d, const char *method,
+			      const char *headers, const char *body_type,
+			      const void *body, size_t body_len,
+			      sip_response_cb cb, void *arg);
+	/* BYE (or CANCEL / a final failure before the dialog exists). */
+	int (*dialog_end)(struct sip_dialog *d);
+	/* No more callbacks; freed once ended (ends it first if needed). */
+	void (*dialog_release)(struct sip_dialog *d);
+	int (*dialog_info)(const struct sip_dialog *d,
+			   struct sip_dialog_info *info);
+	/* RFC 3891: the dialog an INVITE's Replaces header names, or NULL. */
+	struct sip_dialog *(*dialog_replaced)(const struct sip_message *invite);
 };
 
 #ifdef __cplusplus
