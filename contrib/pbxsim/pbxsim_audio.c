@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * pbxsim_audio: what the PBX's extensions put on a B-channel and hear on
+ * it. G.711 A-law and u-law (ITU-T G.711 tables 1a/2a), a sine tone,
+ * ringback with its cadence, and a tone detector the tests read.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pbxsim.h"
+
+#define WINDOW_BLOCKS 25 /* 0.5 s */
+/* 0 dBm0 as a 16-bit sine's RMS: A-law overloads at +3.14 dBm0 (G.711). */
+#define DBM0_RMS 16124.0
+#define TONE_AMPLITUDE 7210.0 /* -10 dBm0: 16124 * sqrt(2) * 10^(-10/20) */
+
+uint8_t pbx_alaw_encode(int16_t pcm)
+{
+	int sign = pcm >= 0 ? 0x80 : 0;
+	int mag = pcm >= 0 ? pcm : -(int)pcm - 1;
+	int seg = 0, mant;
+
+	mag >>= 3; /* 13-bit magnitude */
+	if (mag > 0xfff)
+		mag = 0xfff;
+	while (seg < 7 && mag >= (32 << seg))
+		seg++;
+	mant = seg ? (mag >> seg) & 0xf : (mag >> 1) & 0xf;
+	return (uint8_t)((sign | (seg << 4) | mant) ^ 0x55);
+}
+
+int16_t pbx_alaw_decode(uint8_t a)
+{
+	int v = a ^ 0x55, seg = (v >> 4) & 7, mag = ((v & 0xf) << 4) + 8;
+
+	if (seg)
+		mag = (mag + 0x100) << (seg - 1);
+	return (int16_t)((v & 0x80) ? mag : -mag);
+}
+
+uint8_t pbx_ulaw_encode(int16_t pcm)
+{
+	int sign = pcm < 0 ? 0x80 : 0;
+	int mag = pcm < 0 ? -(int)pcm : pcm;
+	int seg = 0;
+
+	mag = (mag >> 2) + 33; /* 14-bit, biased */
+	if (mag > 0x1fff)
+		mag = 0x1fff;
+	while (seg < 7 && mag >= (64 << seg))
+		seg++;
+	return (uint8_t)~(sign | (seg << 4) | ((mag >> (seg + 1)) & 0xf));
+}
+
+int16_t pbx_ulaw_decode(uint8_t u)
+{
+	int v = ~u & 0xff, seg = (v >> 4) & 7;
+	int mag = ((((v & 0xf) << 3) + 0x84) << seg) - 0x84;
+
+	return (int16_t)((v & 0x80) ? -mag : mag);
+}
+
+static uint8_t encode(int16_t pcm, bool ulaw)
+{
+	return ulaw ? pbx_ulaw_encode(pcm) : pbx_alaw_encode(pcm);
+}
+
+static int16_t decode(uint8_t x, bool ulaw)
+{
+	return ulaw ? pbx_ulaw_decode(x) : pbx_alaw_decode(x);
+}
+
+void pbx_tone_block(int hz, uint64_t *sample, bool ulaw, uint8_t *out)
+{
+	for (int i = 0; i < PBX_BLOCK; i++, (*sample)++)
+		out[i] = encode((int16_t)(TONE_AMPLITUDE *
+					  sin(2 * M_PI * hz *
+					      (double)(*sample % 8000) /
+					      8000.0)),
+				ulaw);
+}
+
+void pbx_ringback_block(uint64_t *sample, bool ulaw, uint8_t *out)
+{
+	/* 5 s cadence: the first second sounds */
+	if (*sample % 40000 < 8000) {
+		pbx_tone_block(425, sample, ulaw, out);
+		return;
+	}
+	memset(out, ulaw ? 0xff : 0xd5, PBX_BLOCK);
+	*sample += PBX_BLOCK;
+}
+
+/* ---- Tone detector ------------------------------------------------------- */
+
+void pbx_detect_reset(struct pbx_detect *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+static void window_start(struct pbx_detect *d, double hz)
+{
+	d->crossings = 0;
+	d->energy = 0;
+	d->samples = 0;
+	d->est_hz = hz;
+	d->coeff = 2 * cos(2 * M_PI * hz / 8000.0);
+	d->tone = 0;
+}
+
+/* The window is over: a steady tone (most of the energy at the estimate
+ * of the previous window, which the crossings confirm), or not. */
+static int window_end(struct pbx_detect *d, double *dbm0)
+{
+	double hz = d->crossings * 8000.0 / (2.0 * d->samples);
+	double rms = sqrt(d->energy / d->samples);
+	double level = rms > 0 ? 20 * log10(rms / DBM0_RMS) : -99;
+	double purity = d->energy > 0 ? d->tone / (PBX_BLOCK / 2.0 *
+						   d->energy) : 0;
+	double prev = d->est_hz;
+
+	window_start(d, hz);
+	*dbm0 = level;
+	if (level < -45)
+		return -1;
+	if (prev > 0 && fabs(prev - hz) < 10 && purity > 0.7)
+		return (int)lround(hz);
+	return 0;
+}
+
+/* The Goertzel filter runs over one block at a time: 50 Hz wide bins
+ * forgive the estimate its error. */
+int pbx_detect_block(struct pbx_detect *d, const uint8_t *block, bool ulaw,
+		     double *dbm0)
+{
+	d->s1 = d->s2 = 0;
+	for (int i = 0; i < PBX_BLOCK; i++) {
+		double x = decode(block[i], ulaw);
+		int sign = x >= 0 ? 1 : -1;
+		double s0 = x + d->coeff * d->s1 - d->s2;
+
+		d->s2 = d->s1;
+		d->s1 = s0;
+		if (d->last_sign && sign != d->last_sign)
+			d->crossings++;
+		d->last_sign = sign;
+		d->energy += x * x;
+	}
+	d->tone += d->s1 * d->s1 + d->s2 * d->s2 - d->coeff * d->s1 * d->s2;
+	d->samples += PBX_BLOCK;
+	if (d->samples < WINDOW_BLOCKS * PBX_BLOCK)
+		return 0;
+	return window_end(d, dbm0);
+}
+
+/* ---- Self test (TAP) ------------------------------------------------------ */
+
+static int tap_n, tap_failed;
+
+static void tap(bool ok, const char *what)
+{
+	tap_n++;
+	tap_failed += !ok;
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", tap_n, what);
+}
+
+/* Run `blocks` of a tone through the detector; the last result. */
+static int detect_tone(int hz, bool ulaw, int blocks, double *level)
+{
+	struct pbx_detect d;
+	uint8_t b[PBX_BLOCK];
+	uint64_t s = 0;
+	int found = 0, r;
+
+	pbx_detect_reset(&d);
+	for (int i = 0; i < blocks; i++) {
+		if (hz)
+			pbx_tone_block(hz, &s, ulaw, b);
+		else
+			memset(b, ulaw ? 0xff : 0xd5, sizeof(b));
+		r = pbx_detect_block(&d, b, ulaw, level);
+		if (r)
+			found = r;
+	}
+	return found;
+}
+
+static void on_frame(enum hdlc_rx_event ev, const uint8_t *f, size_t len,
+		     void *arg)
+{
+	int *ok = arg;
+
+	*ok = ev == HDLC_RX_FRAME && len == 6 + HDLC_FCS_LEN && f[3] == 0x7e;
+}
+
+int pbx_selftest(void)
+{
+	static const uint8_t frame[] = { 0x02, 0x01, 0x7f, 0x7e, 0xff, 0x00 };
+	uint8_t a[PBX_BLOCK];
+	uint64_t s = 0;
+	struct hdlc_tx tx;
+	struct hdlc_rx rx;
+	int changes = 0, hz, ok = 0;
+	double level = 0;
+	bool law_ok = true;
+
+	printf("1..9\n");
+	pbx_tone_block(1000, &s, false, a);
+	for (int i = 1; i < PBX_BLOCK; i++)
+		changes += (a[i] ^ 0x55) >> 7 != (a[i - 1] ^ 0x55) >> 7;
+	tap(changes >= 38 && changes <= 42,
+	    "a 1 kHz tone changes sign 40 times in 20 ms");
+	tap(pbx_alaw_encode(0) == 0xd5 && pbx_ulaw_encode(0) == 0xff,
+	    "A-law silence is 0xd5, u-law 0xff");
+	for (int v = -32768; v < 32768; v += 97) {
+		int16_t x = (int16_t)v;
+		int ea = abs(pbx_alaw_decode(pbx_alaw_encode(x)) - x);
+		int eu = abs(pbx_ulaw_decode(pbx_ulaw_encode(x)) - x);
+
+		if (ea > 1024 || eu > 1024 ||
+		    (abs(x) < 256 && (ea > 16 || eu > 16)))
+			law_ok = false;
+	}
+	tap(law_ok, "A-law and u-law round trips within a segment's step");
+	hz = detect_tone(1000, false, 60, &level);
+	tap(hz >= 995 && hz <= 1005 && fabs(level + 10) < 1,
+	    "the detector finds 1000 Hz at -10 dBm0 (A-law)");
+	hz = detect_tone(425, true, 60, &level);
+	tap(hz >= 420 && hz <= 430, "the detector finds 425 Hz (u-law)");
+	tap(detect_tone(0, false, 60, &level) == -1,
+	    "silence is silence to the detector");
+	hdlc_tx_init(&tx);
+	hdlc_rx_init(&rx);
+	hdlc_tx_load(&tx, frame, sizeof(frame));
+	for (int i = 0; i < 32; i++)
+		hdlc_rx_octet(&rx, hdlc_tx_octet(&tx), on_frame, &ok);
+	tap(ok, "a D-channel frame crosses our HDLC framing intact");
+	s = 0;
+	pbx_ringback_block(&s, false, a);
+	changes = 0;
+	for (int i = 1; i < PBX_BLOCK; i++)
+		changes += (a[i] ^ 0x55) >> 7 != (a[i - 1] ^ 0x55) >> 7;
+	tap(changes >= 15 && changes <= 19, "ringback starts with 425 Hz");
+	s = 2 * 8000;
+	pbx_ringback_block(&s, false, a);
+	tap(a[0] == 0xd5 && a[PBX_BLOCK - 1] == 0xd5,
+	    "and is silent two seconds later (cadence)");
+	return tap_failed ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * mgcf_sipmsg: reading the header values a B2BUA keeps from a dialog's
+ * messages (RFC 3261 20): tags, name-addrs, URIs, lists, option tags, and
+ * the body of SIP INFO digits. Host independent: pieces of text in, NUL
+ * terminated copies out.
+ */
+#ifndef MGCF_SIPMSG_H
+#define MGCF_SIPMSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The tag parameter of a From/To value (outside <>): 0 or -ENOENT. */
+int mgcf_hdr_tag(const char *v, size_t len, char *out, size_t size);
+/* The From/To value without its tag parameter. */
+int mgcf_hdr_without_tag(const char *v, size_t len, char *out, size_t size);
+/* The URI of a name-addr or addr-spec (inside <>, or up to ';'). */
+int mgcf_hdr_uri(const char *v, size_t len, char *out, size_t size);
+
+/*
+ * The `index`-th element of a comma separated header value (Record-Route,
+ * Supported), commas inside <> and quotes not counting. Sets *elem and
+ * *elen; 0 or -ENOENT.
+ */
+int mgcf_hdr_element(const char *v, size_t len, unsigned index,
+		     const char **elem, size_t *elen);
+/* An option tag ("100rel") in a Supported/Require value. */
+bool mgcf_hdr_has_tag(const char *v, size_t len, const char *tag);
+
+/*
+ * application/dtmf-relay (the common SIP INFO body): "Signal=5\r\n
+ * Duration=160". 0 with *digit and *duration_ms set, or -EINVAL.
+ */
+int mgcf_dtmf_relay(const char *body, size_t len, char *digit,
+		    unsigned *duration_ms);
+
+/* ---- A whole message, as our own UAC reads responses ------------------ */
+
+#define MGCF_MSG_HEADERS 64
+
+struct mgcf_msg_header {
+	const char *name, *value;
+	size_t name_len, value_len;
+};
+
+/*
+ * A SIP message parsed in place (RFC 3261 7): start line, headers (long
+ * or compact names, continuation lines joined by the reader), body by
+ * Content-Length. The strings point into the caller's buffer.
+ */
+struct mgcf_msg {
+	int status; /* 0 for a request */
+	const char *method;
+	size_t method_len;
+	struct mgcf_msg_header h[MGCF_MSG_HEADERS];
+	unsigned nh;
+	const char *body;
+	size_t body_len;
+};
+
+/* 0, or -EINVAL when it is not a SIP message we can read. */
+int mgcf_msg_parse(const char *raw, size_t len, struct mgcf_msg *m);
+/* The `index`-th value of header `name` (its compact form too): 0 or
+ * -ENOENT. */
+int mgcf_msg_header(const struct mgcf_msg *m, const char *name,
+		    unsigned index, const char **value, size_t *len);
+/* A URI parameter or header parameter value: branch of a Via. */
+int mgcf_hdr_param(const char *v, size_t len, const char *param, char *out,
+		   size_t size);
+
+#endif /* MGCF_SIPMSG_H */

@@ -1,0 +1,124 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# UE -> UE calls through the whole core: sipp UEs registered with AKA call
+# each other through P-CSCF -> S-CSCF -> I-CSCF (LIR) -> S-CSCF ->
+# P-CSCF, each its own tandemd node on loopback: a call the caller ends,
+# one the callee ends, busy, an unknown and an unregistered callee, a
+# number of ours (tel:), a number that is not ours (to the BGCF, a sipp
+# UAS), and a UE that is not registered.
+. "$DIA_SRCDIR/dia_lib.sh"
+dia_netns "$0" "$@"
+. "$abs_top_srcdir/tests/integration/lib.sh"
+. "$SCSCF_SRCDIR/ims_lib.sh"
+command -v sipp > /dev/null || { echo "1..0 # SKIP sipp not installed"; exit 0; }
+plan 26
+
+SCSCF_EXTRA="icscf = sip:icscf.ims.lab:4060
+bgcf = sip:bgcf.ims.lab:7070
+enum_prefixes = +1555"
+if ims_core; then pass "HSS, I-, S- and P-CSCF start; Cx is up"; else
+	fail "HSS, I-, S- and P-CSCF start; Cx is up"; ims_logs; finish; fi
+hss hss subscriber add alice@ims.lab impu=sip:alice@ims.lab,tel:+15550001 \
+	k=$K3 op=$OP3 amf=8000 > /dev/null
+hss hss subscriber add bob@ims.lab impu=sip:bob@ims.lab,tel:+15550002 \
+	k=$K15 op=$OP15 amf=8000 > /dev/null
+hss hss subscriber add carol@ims.lab impu=sip:carol@ims.lab k=$K3 \
+	op=$OP3 amf=8000 > /dev/null
+s=$(ims_scenario ims-ue-register.xml alice $K3 $OP3)
+ims_sipp "$s" 5099 reg-alice && a=0 || a=1
+s=$(ims_scenario ims-ue-register.xml bob $K15 $OP15)
+ims_sipp "$s" 5098 reg-bob && b=0 || b=1
+check "alice and bob register" test "$a$b" = 00
+
+# uas NAME SCENARIO PORT USER: a sipp UE answering in the background
+uas() {
+	sipp -sf "$SIPP_DIR/$2" -i 127.0.0.1 -p "$3" -m 1 -key me "$4" \
+		-timeout 30s -timeout_error -trace_msg \
+		-message_file "$WORK/$1.msg" -trace_err -error_file "$WORK/$1.err" \
+		> "$WORK/$1.out" 2>&1 < /dev/null &
+	UAS_PID=$!
+}
+# uac NAME SCENARIO TARGET [ARGS]: alice calls from her registered port
+uac() {
+	name=$1 scen=$2 target=$3
+	shift 3
+	ims_sipp "$scen" 5099 "$name" -key me alice -key target "$target" "$@"
+}
+# uas_done: the background UAS ended well (bounded wait)
+uas_done() { wait_exit "$UAS_PID" 30; [ "$rc" = 0 ]; }
+fail_scenario() { # EXPECT: ims-uac-fail.xml with its status
+	sed "s/@EXPECT@/$1/g" "$SIPP_DIR/ims-uac-fail.xml" > "$WORK/fail-$1.xml"
+	echo "$WORK/fail-$1.xml"
+}
+no_dialogs() {
+	for n in pcscf icscf scscf; do
+		"$n" "$n" show | grep -Eq '^dialogs: +0$' || return 1
+	done
+}
+
+# ---- a call the caller ends ----
+uas call1-bob ims-uas-call.xml 5098 bob
+sleep 0.2
+uac call1 "$SIPP_DIR/ims-uac-call.xml" sip:bob@ims.lab
+check "alice calls bob: INVITE, 180, 200, ACK, BYE, 200 (rc=$?)" test $? = 0
+check "bob's side of the call completes" uas_done
+t() { grep -q '^P-Asserted-Identity: <sip:alice@ims.lab>' "$WORK/call1-bob.msg"; }
+check "bob sees the identity the network asserted for alice" t
+t() { grep -q '^P-Called-Party-ID: <sip:bob@ims.lab>' "$WORK/call1-bob.msg"; }
+check "and the identity that was called" t
+t() { ! grep -qi '^P-Charging-Vector' "$WORK/call1-bob.msg" "$WORK/call1.msg"; }
+check "no charging vector reaches a UE" t
+t() { [ "$(ims_stat hss hss.lir)" = 1 ] && [ "$(ims_stat icscf icscf.forwarded)" -ge 3 ]; }
+check "the I-CSCF found bob's S-CSCF with an LIR" t
+t() { [ "$(ims_stat scscf scscf.orig)" = 1 ] && [ "$(ims_stat scscf scscf.term)" = 1 ]; }
+check "the S-CSCF served the originating and the terminating side" t
+check "every dialog is gone after the BYE" dia_wait 5 no_dialogs
+
+# ---- the callee hangs up ----
+uas call2-bob ims-uas-hangup.xml 5098 bob
+sleep 0.2
+uac call2 "$SIPP_DIR/ims-uac-byed.xml" sip:bob@ims.lab
+check "bob answers and hangs up; alice gets the BYE (rc=$?)" test $? = 0
+check "bob's BYE is answered 200 through the core" uas_done
+check "every dialog is gone" dia_wait 5 no_dialogs
+
+# ---- busy ----
+uas busy-bob ims-uas-busy.xml 5098 bob
+sleep 0.2
+uac busy "$(fail_scenario 486)" sip:bob@ims.lab
+check "bob busy: alice gets 486 (rc=$?)" test $? = 0
+check "bob's 486 was ACKed" uas_done
+
+# ---- numbers ----
+uas tel-bob ims-uas-call.xml 5098 bob
+sleep 0.2
+uac tel "$SIPP_DIR/ims-uac-call.xml" tel:+15550002
+check "alice calls tel:+15550002, bob's number (rc=$?)" test $? = 0
+check "bob takes it" uas_done
+t() { grep -q '^P-Called-Party-ID: <tel:+15550002>' "$WORK/tel-bob.msg"; }
+check "the called identity is the tel URI" t
+
+uas bgcf ims-uas-call.xml 7070 bgcf
+sleep 0.2
+uac offnet "$SIPP_DIR/ims-uac-call.xml" tel:+19995550000
+check "a number that is not ours goes to the BGCF (rc=$?)" test $? = 0
+check "the BGCF (a sipp UAS) takes the call" uas_done
+t() { grep -q '^INVITE tel:+19995550000 SIP/2.0' "$WORK/bgcf.msg"; }
+check "with the tel URI as Request-URI" t
+check "every dialog is gone" dia_wait 5 no_dialogs
+
+# ---- callees that cannot be reached ----
+uac unknown "$(fail_scenario 404)" sip:nobody@ims.lab
+check "an unknown callee: 404 after the LIR (rc=$?)" test $? = 0
+uac unreg "$(fail_scenario 480)" sip:carol@ims.lab
+check "a callee not registered: 480 (rc=$?)" test $? = 0
+
+# ---- a UE that did not register ----
+sed "s/@EXPECT@/403/g" "$SIPP_DIR/ims-uac-fail.xml" > "$WORK/fail-403.xml"
+ims_sipp "$WORK/fail-403.xml" 5090 stranger -key me mallory -key target sip:bob@ims.lab
+check "a UE that did not register gets 403 from the P-CSCF (rc=$?)" test $? = 0
+t() { [ "$(ims_stat pcscf pcscf.refused)" = 1 ]; }
+check "and the P-CSCF counted it" t
+
+[ "$tap_failed" = 0 ] || { for f in "$WORK"/*.out "$WORK"/*.err; do diag "$f"; done; ims_logs; }
+finish
