@@ -8,7 +8,7 @@ build=${1:-_build}
 tandemd="$build/core/tandemd"
 # Plugin modules, not the convenience libraries (lib*.la) beside them.
 modules=$(ls "$build"/plugins/*/*.la "$build"/hw/*/*.la 2>/dev/null |
-	grep -v '/lib[^/]*\.la$' | sort)
+	grep -v '/lib[^/]*\.la$' | grep -vE '/[^/]*(test|probe)[^/]*\.la$' | sort)
 path=$(for m in $modules; do dirname "$m"; done | sort -u | tr '\n' ':')
 names=$(for m in $modules; do basename "$m" .la; done)
 
