@@ -163,6 +163,8 @@ void *ims_dlg_data(struct ims_dlg *d);
 const char *ims_dlg_call_id(const struct ims_dlg *d);
 /* Dialogs now relayed. */
 size_t ims_dlg_count(void);
+/* End the dialog whose upstream Call-ID is call_id (BYE on both legs). */
+unsigned ims_dlg_release_call(const char *call_id, const char *why);
 /* End every dialog whose user data `match` accepts with BYE on both legs
  * (network de-registration). Returns how many. */
 unsigned ims_dlg_release(bool (*match)(struct ims_dlg *d, void *arg), void *arg,

@@ -35,11 +35,13 @@ struct ims_dlg {
 	uint64_t born_ms;
 	unsigned refs; /* relays in flight that point here */
 	bool ended;
+	bool subscription; /* made by a SUBSCRIBE (RFC 6665) */
 	struct ims_dlg *prev, *next;
 };
 
 static const struct ims_dlg_ops *dlg_ops;
 static struct ims_hash by_key;
+static struct ims_hash by_call; /* subscriptions: leg 1 Call-ID -> d */
 static struct ims_dlg *all;
 static size_t count;
 
@@ -88,6 +90,9 @@ static void leg_free(struct ims_dlg_leg *l)
 
 static void dlg_free(struct ims_dlg *d)
 {
+	if (d->subscription && d->leg[1].call_id &&
+	    ims_hash_get(&by_call, d->leg[1].call_id) == d)
+		ims_hash_del(&by_call, d->leg[1].call_id);
 	if (d->prev)
 		d->prev->next = d->next;
 	else
@@ -254,6 +259,9 @@ struct ims_dlg *ims_dlg_create(struct ims_fwd *f, const struct ims_msg *ok)
 		dlg_free(d);
 		return NULL;
 	}
+	d->subscription = strcmp(f->msg.method, "SUBSCRIBE") == 0;
+	if (d->subscription)
+		ims_hash_put(&by_call, down->call_id, d);
 	ims_log(TND_LOG_DEBUG, "dialog %s <-> %s up", up->call_id,
 		down->call_id);
 	if (dlg_ops && dlg_ops->established)
@@ -361,7 +369,13 @@ static int relay_in_dialog(struct ims_dlg *d, int in_leg,
 	}
 	ref->d = d;
 	ref->from_leg = in_leg;
-	ref->bye = strcmp(msg->method, "BYE") == 0;
+	/* a BYE, or a NOTIFY that ends its subscription (RFC 6665 4.1.3),
+	 * ends the relayed dialog once answered */
+	ref->bye = strcmp(msg->method, "BYE") == 0 ||
+		   (strcmp(msg->method, "NOTIFY") == 0 &&
+		    ims_msg_get(msg, "Subscription-State", 0) &&
+		    ims_prefix(ims_msg_get(msg, "Subscription-State", 0),
+			       "terminated"));
 	d->refs++;
 	ims_fwd_set_data(f, ref, ref_free);
 	t.ruri = out->remote_target;
@@ -412,6 +426,37 @@ static int header_param(const struct sip_message *m, const char *name,
 	return ims_hparam(buf, param, out, size);
 }
 
+/*
+ * RFC 6665 4.1.2.4: a NOTIFY may come with another tag than the 2xx to
+ * the SUBSCRIBE gave (a notifier that forked, or one whose 2xx tag was
+ * chosen by its SIP layer): the subscription's leg takes that tag.
+ */
+static struct ims_dlg *renotify(const char *call_id, const char *tag,
+				const char *key)
+{
+	struct ims_dlg *d = ims_hash_get(&by_call, call_id);
+	struct ims_dlg_leg *l;
+	char *t;
+
+	if (!d || d->ended)
+		return NULL;
+	l = &d->leg[1];
+	t = strdup(tag);
+	if (!t)
+		return NULL;
+	ims_hash_del(&by_key, l->key);
+	free(l->key);
+	l->key = NULL;
+	free(l->remote_tag);
+	l->remote_tag = t;
+	if (leg_key(l, d)) {
+		dlg_end(d, "out of memory");
+		return NULL;
+	}
+	(void)key;
+	return d;
+}
+
 bool ims_dlg_handle(struct sip_request *req, const struct sip_message *m)
 {
 	struct sip_text method = ims.sip->method(m);
@@ -431,6 +476,8 @@ bool ims_dlg_handle(struct sip_request *req, const struct sip_message *m)
 		return true;
 	}
 	d = ims_hash_get(&by_key, key);
+	if (!d && method.len == 6 && memcmp(method.ptr, "NOTIFY", 6) == 0)
+		d = renotify(call_id, from_tag, key);
 	ims_log(TND_LOG_DEBUG, "%.*s in dialog %s: %s", (int)method.len,
 		method.ptr, key, d ? "found" : "none");
 	if (!d) {
@@ -509,6 +556,16 @@ unsigned ims_dlg_release(bool (*match)(struct ims_dlg *d, void *arg), void *arg,
 	return n;
 }
 
+static bool same_call(struct ims_dlg *d, void *arg)
+{
+	return strcmp(d->leg[0].call_id, arg) == 0;
+}
+
+unsigned ims_dlg_release_call(const char *call_id, const char *why)
+{
+	return ims_dlg_release(same_call, (void *)call_id, why);
+}
+
 static bool too_old(struct ims_dlg *d, void *arg)
 {
 	uint64_t now = *(uint64_t *)arg;
@@ -525,6 +582,7 @@ void ims_dlg_sweep(void)
 
 void ims_dlg_fini(void)
 {
+	ims_hash_clear(&by_call);
 	while (all) {
 		all->refs = 0;
 		all->ended = true;

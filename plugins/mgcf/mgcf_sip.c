@@ -1038,18 +1038,22 @@ static enum sip_verdict on_info(struct sip_request *req, void *arg)
 	return SIP_TAKEN;
 }
 
+/* The handlers claim their requests: our dialogs are ours, not the sip
+ * service's (which answers 481 to in-dialog requests it does not know
+ * unless a handler claims them). */
 int mgcf_sip_start(void)
 {
-	int rc = sip()->handler_add("INVITE", 0, "100rel", on_invite, NULL);
+	const unsigned f = SIP_HANDLER_CLAIM;
+	int rc = sip()->handler_add("INVITE", f, "100rel", on_invite, NULL);
 
 	if (!rc)
-		rc = sip()->handler_add("ACK", 0, NULL, on_ack, NULL);
+		rc = sip()->handler_add("ACK", f, NULL, on_ack, NULL);
 	if (!rc)
-		rc = sip()->handler_add("BYE", 0, NULL, on_bye, NULL);
+		rc = sip()->handler_add("BYE", f, NULL, on_bye, NULL);
 	if (!rc)
-		rc = sip()->handler_add("PRACK", 0, NULL, on_prack, NULL);
+		rc = sip()->handler_add("PRACK", f, NULL, on_prack, NULL);
 	if (!rc)
-		rc = sip()->handler_add("INFO", 0, NULL, on_info, NULL);
+		rc = sip()->handler_add("INFO", f, NULL, on_info, NULL);
 	return rc;
 }
 

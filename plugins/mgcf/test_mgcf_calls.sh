@@ -36,9 +36,9 @@ fi
 # variables the checks read.
 ims_call() {
 	n=$1
-	rtp_start 40000 "$WORK/rtp$n.out" -c "$2" -t 1000 -m 3000
+	rtp_start 40000 "$WORK/rtp$n.out" -c "$2" -t 1000 -m 3500
 	uac_run uac_call.xml "$WORK/uac$n.out" +442079462001 \
-		-key rtp_port 40000 -key codec "$2" -key pt "$3" -d 4000
+		-key rtp_port 40000 -key codec "$2" -key pt "$3" -d 4500
 	wait "$RTP_PID"
 	heard=$(key tone_hz "$WORK/rtp$n.out")
 }
@@ -52,7 +52,7 @@ check "the PBX rang extension 2001 from the caller's national number" \
 check "the PBX's 1300 Hz (A-law) is heard in PCMU ($heard Hz)" \
 	near "$heard" 1300
 check "the IMS side's 1000 Hz (PCMU) is heard on the E1" \
-	grep -q '^tone [0-9]* 1[0-9][0-9][0-9] ' "$WORK/pbx.out"
+	wait_line "$WORK/pbx.out" '^tone [0-9]* 1[0-9][0-9][0-9] ' 3
 t() { near "$(grep '^tone ' "$WORK/pbx.out" | head -n 1 | cut -d' ' -f3)" 1000; }
 check "at 1000 Hz" t
 check "the PBX saw the call cleared with cause 16" \

@@ -38,7 +38,7 @@ load = sim pri sip media mgw $2 mgcf
 [sip]
 listen = udp:127.0.0.1:$GW_SIP
 [media]
-workers = 1
+workers = 4
 rtp_port_min = 30000
 rtp_port_max = 30999
 rtp_timeout_s = 0

@@ -234,6 +234,7 @@ static void pcscf_fini(void)
 {
 	ims_fini();
 	pcscf_reg_fini();
+	pcscf_regevent_fini();
 }
 
 static const struct tnd_service_ref pcscf_requires[] = {

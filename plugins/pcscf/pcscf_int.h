@@ -113,6 +113,7 @@ void pcscf_regevent_unsubscribe(struct pcscf_ue *ue);
 /* A NOTIFY for our subscription; true when taken. */
 bool pcscf_regevent_notify(struct sip_request *req,
 			   const struct sip_message *m);
+void pcscf_regevent_fini(void);
 
 /* ---- Rx (pcscf_rx.c) ----------------------------------------------------- */
 

@@ -1,21 +1,198 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * pcscf_regevent.c - the reg event subscriber (to come).
+ * pcscf_regevent.c - the P-CSCF subscribes to the reg event of every UE
+ * it registers (TS 24.229 5.2.3, RFC 3680): a SUBSCRIBE along the
+ * Service-Route to the S-CSCF, with our own identity asserted. When a
+ * NOTIFY says the registration or the UE's binding ended (the network
+ * de-registered it: RTR, administrative, expiry), the UE's state here is
+ * dropped at once (TS 24.229 5.2.3 last step): its next request meets
+ * 403, not a stale Service-Route.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
 #include "pcscf_int.h"
+
+/* Call-ID of a subscription -> the Contact of its UE (a copy). */
+static struct ims_hash subs;
+
+static void index_del(const char *call_id)
+{
+	free(ims_hash_del(&subs, call_id));
+}
+
+static void on_subscribe_answer(struct sip_client *c, int status,
+				const struct sip_message *rsp, void *arg)
+{
+	char *call_id = arg;
+
+	(void)c, (void)rsp;
+	if (status < 200)
+		return;
+	if (status >= 300) {
+		tnd_info("reg event SUBSCRIBE %s answered %d", call_id, status);
+		index_del(call_id);
+	}
+	free(call_id);
+}
 
 void pcscf_regevent_subscribe(struct pcscf_ue *ue)
 {
-	(void)ue;
+	struct sip_request_spec spec = { .size = sizeof(spec) };
+	char from[IMS_URI_MAX + 4], to[IMS_URI_MAX + 4], call_id[32];
+	struct ims_buf h = { 0 };
+	char *arg, *key;
+
+	if (!ue->service_route)
+		return;
+	ims_token(call_id, sizeof(call_id));
+	ims_fmt(from, sizeof(from), "<%s>", pcscf_cfg->name);
+	ims_fmt(to, sizeof(to), "<%s>", ue->impus[0]);
+	ims_buf_printf(&h, "Route: %s\r\nEvent: reg\r\nExpires: %llu\r\n"
+			   "Accept: application/reginfo+xml\r\n"
+			   "Contact: <%s>\r\nP-Asserted-Identity: <%s>\r\n",
+		       ue->service_route, pcscf_cfg->reg_event_expires,
+		       pcscf_cfg->name, pcscf_cfg->name);
+	spec.method = "SUBSCRIBE";
+	spec.request_uri = ue->impus[0];
+	spec.from = from;
+	spec.to = to;
+	spec.call_id = call_id;
+	spec.headers = ims_buf_cstr(&h);
+	arg = strdup(call_id);
+	key = strdup(ue->contact);
+	if (!arg || !key || h.failed || ims_hash_put(&subs, call_id, key) ||
+	    sip->send_request(&spec, on_subscribe_answer, arg, NULL)) {
+		tnd_info("%s: reg event SUBSCRIBE not sent", ue->aor);
+		if (ims_hash_get(&subs, call_id) == key)
+			ims_hash_del(&subs, call_id);
+		free(arg);
+		free(key);
+	} else {
+		free(ue->sub_call_id);
+		ue->sub_call_id = strdup(call_id);
+	}
+	ims_buf_free(&h);
 }
 
 void pcscf_regevent_unsubscribe(struct pcscf_ue *ue)
 {
-	(void)ue;
+	/* the S-CSCF ends the subscription with the registration */
+	if (ue->sub_call_id)
+		index_del(ue->sub_call_id);
 }
 
-bool pcscf_regevent_notify(struct sip_request *req, const struct sip_message *m)
+/* ---- NOTIFY ------------------------------------------------------------------ */
+
+static bool named(const xmlNode *n, const char *name)
 {
-	(void)req, (void)m;
+	return n->type == XML_ELEMENT_NODE &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+static bool attr_is(const xmlNode *n, const char *attr, const char *value)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
+	bool same = v && strcmp((const char *)v, value) == 0;
+
+	xmlFree(v);
+	return same;
+}
+
+/* Did this registration element end our UE's binding? */
+static bool registration_ends(const xmlNode *reg, const struct pcscf_ue *ue)
+{
+	if (attr_is(reg, "state", "terminated"))
+		return true;
+	for (xmlNode *c = reg->children; c; c = c->next) {
+		xmlNode *uri;
+		xmlChar *text;
+		bool ours;
+
+		if (!named(c, "contact") || !attr_is(c, "state", "terminated"))
+			continue;
+		for (uri = c->children; uri && !named(uri, "uri");
+		     uri = uri->next)
+			;
+		text = uri ? xmlNodeGetContent(uri) : NULL;
+		ours = text && strcmp((const char *)text, ue->contact) == 0;
+		xmlFree(text);
+		if (ours)
+			return true;
+	}
 	return false;
+}
+
+/* RFC 3680 5: does the reginfo say the UE's registration is over? */
+static bool reginfo_ends(const char *body, size_t len,
+			 const struct pcscf_ue *ue)
+{
+	xmlDoc *doc = xmlReadMemory(body, (int)len, "reginfo.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR |
+					    XML_PARSE_NOWARNING);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	char aor[IMS_URI_MAX];
+	bool ends = false;
+
+	for (xmlNode *r = root ? root->children : NULL; r && !ends;
+	     r = r->next) {
+		xmlChar *a;
+
+		if (!named(r, "registration"))
+			continue;
+		a = xmlGetProp(r, (const xmlChar *)"aor");
+		if (a && ims_aor((const char *)a, aor, sizeof(aor)) == 0 &&
+		    pcscf_ue_has(ue, aor))
+			ends = registration_ends(r, ue);
+		xmlFree(a);
+	}
+	xmlFreeDoc(doc);
+	return ends;
+}
+
+bool pcscf_regevent_notify(struct sip_request *req,
+			   const struct sip_message *m)
+{
+	struct sip_text v, body;
+	char call_id[128], state[64] = "";
+	const char *contact;
+	struct pcscf_ue *ue;
+
+	if (sip->header(m, "Call-ID", 0, &v) ||
+	    ims_text_copy(v, call_id, sizeof(call_id)) ||
+	    !(contact = ims_hash_get(&subs, call_id)))
+		return false;
+	if (sip->header(m, "Subscription-State", 0, &v) == 0)
+		ims_text_copy(v, state, sizeof(state));
+	sip->reply(req, 200, NULL, NULL, NULL, NULL, 0);
+	ue = pcscf_ue_by_contact(contact);
+	body = sip->body(m);
+	if (ue && body.len && reginfo_ends(body.ptr, body.len, ue)) {
+		pcscf_host->counter_add(pcscf_cnt.reg_event_terminated, 1);
+		tnd_notice("%s: registration ended by the network (reg "
+			   "event)", ue->aor);
+		pcscf_ue_drop(ue, "reg event: terminated"); /* frees contact */
+		return true;
+	}
+	if (ims_prefix(state, "terminated"))
+		index_del(call_id);
+	return true;
+}
+
+static void free_value(const char *key, void *value, void *arg)
+{
+	(void)key, (void)arg;
+	free(value);
+}
+
+void pcscf_regevent_fini(void)
+{
+	ims_hash_each(&subs, free_value, NULL);
+	ims_hash_clear(&subs);
 }

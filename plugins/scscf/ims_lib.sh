@@ -89,7 +89,7 @@ CONF
 }
 
 ims_pcscf_conf() {
-	ims_node pcscf "$PCSCF_SOCK" "sip pcscf"
+	ims_node pcscf "$PCSCF_SOCK" "${PCSCF_LOAD:-sip pcscf}"
 	ims_sip 5060
 	cat <<CONF
 [pcscf]
@@ -137,12 +137,14 @@ ims_logs() {
 	done
 }
 
-# ims_scenario TEMPLATE USER K OP [EXPIRES]: a sipp scenario for one
-# identity (sipp does not expand keywords inside [authentication]).
+# ims_scenario TEMPLATE USER K OP [EXPIRES [PASSWORD]]: a sipp scenario
+# for one identity (sipp does not expand keywords inside
+# [authentication]).
 ims_scenario() {
 	out="$WORK/$(basename "$1" .xml)-$2.xml"
 	sed -e "s/@USER@/$2/g; s/@DOMAIN@/ims.lab/g; s/@K@/$3/g" \
 		-e "s/@OP@/$4/g; s/@AMF@/8000/g; s/@EXPIRES@/${5:-600}/g" \
+		-e "s/@PASSWORD@/${6:-}/g" \
 		"$SIPP_DIR/$1" > "$out"
 	echo "$out"
 }

@@ -155,15 +155,16 @@ static enum sip_verdict on_request(struct sip_request *req, void *arg)
 	const struct sip_message *m = sip->request_message(req);
 
 	(void)arg;
+	/* reg event subscriptions end here, refreshes included */
+	if (is_method(m, "SUBSCRIBE") && is_reg_event(m)) {
+		if (scscf_regevent_subscribe(req, m))
+			sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
+		return SIP_TAKEN;
+	}
 	if (ims_dlg_handle(req, m))
 		return SIP_TAKEN;
 	if (is_method(m, "REGISTER")) {
 		if (scscf_register(req, m))
-			sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
-		return SIP_TAKEN;
-	}
-	if (is_method(m, "SUBSCRIBE") && is_reg_event(m)) {
-		if (scscf_regevent_subscribe(req, m))
 			sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
 		return SIP_TAKEN;
 	}

@@ -215,6 +215,7 @@ static void finish_deregistration(struct reg_job *job, struct scscf_reg *reg)
 {
 	tnd_info("%s de-registered by %s", job->impu, job->impi);
 	scscf_host->counter_add(scscf_cnt.deregistered, 1);
+	reg->state = REG_NOT_REGISTERED;
 	scscf_regevent_notify(reg, "unregistered");
 	scscf_third_party_register(reg, ims_fwd_msg(job->f), NULL, 2, 0);
 	answer_ok(job, NULL);

@@ -12,7 +12,7 @@ dia_netns "$0" "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$SCSCF_SRCDIR/ims_lib.sh"
 command -v sipp > /dev/null || { echo "1..0 # SKIP sipp not installed"; exit 0; }
-plan 16
+plan 17
 
 SCSCF_EXTRA="icscf = sip:icscf.ims.lab:4060
 as_timeout_ms = 1000"

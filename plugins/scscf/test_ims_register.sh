@@ -10,7 +10,7 @@ dia_netns "$0" "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$SCSCF_SRCDIR/ims_lib.sh"
 command -v sipp > /dev/null || { echo "1..0 # SKIP sipp not installed"; exit 0; }
-plan 37
+plan 39
 
 if ims_core; then pass "HSS, I-, S- and P-CSCF start; Cx is up"; else
 	fail "HSS, I-, S- and P-CSCF start; Cx is up"; ims_logs; finish; fi
@@ -64,6 +64,16 @@ t() { [ "$(ims_stat scscf scscf.auth_failed)" = 1 ]; }
 check "the S-CSCF counted the failure" t
 t() { scscf scscf registration sip:alice@ims.lab | grep -q 'sip:alice@127.0.0.1:5099'; }
 check "and alice's registration stands" t
+
+# ---- a PBX trunk with SIP Digest ----
+hss hss subscriber add pbx@ims.lab impu=sip:pbx@ims.lab scheme=digest \
+	password=trunk-secret > /dev/null
+s=$(ims_scenario ims-ue-digest.xml pbx x x 600 trunk-secret)
+ims_sipp "$s" 5094 digest
+check "a PBX registers with SIP Digest MD5 (rc=$?)" test $? = 0
+t() { grep -q 'algorithm=MD5' "$WORK/digest.msg" &&
+	scscf scscf registration sip:pbx@ims.lab | grep -q '127.0.0.1:5094'; }
+check "challenged with MD5, bound at the S-CSCF" t
 
 # ---- unknown user ----
 s=$(ims_scenario ims-ue-unknown.xml nobody $K3 $OP3)

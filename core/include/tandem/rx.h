@@ -21,7 +21,8 @@
  * - A struct rx_session from session_start() is the provider's; the
  *   P-CSCF hands it back exactly once, to session_end(), after which it is
  *   gone. The result callback runs at most once, before or after
- *   session_start() returns, never after session_end().
+ *   session_start() returns, never after session_end(); the P-CSCF may
+ *   call session_end() from inside it.
  *
  * Errors are negative errno values.
  */
