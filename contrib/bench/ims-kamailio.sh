@@ -168,12 +168,13 @@ kam_start() {
 	kam_run scscf
 }
 
-# The peak RSS of every Kamailio process, summed (kB).
-kam_rss() {
+# The proportional set size of every Kamailio process, summed (kB): its
+# shared memory is counted once over the processes that map it.
+kam_pss() {
 	total=0
 	for pid in $KAM_PIDS; do
 		for p in $pid $(pgrep -P "$pid"); do
-			v=$(awk '/^VmHWM/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+			v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
 			total=$((total + ${v:-0}))
 		done
 	done

@@ -35,6 +35,10 @@ static const struct tnd_param pcscf_params[] = {
 		  "",
 		  "SIP URI emergency requests (urn:service:sos) go to "
 		  "(empty: 503)"),
+	TND_PARAM("emergency_numbers", TND_STR, struct pcscf_cfg,
+		  emergency_numbers, "112 911",
+		  "numbers that are emergency calls besides urn:service:sos "
+		  "and sip:sos@ (space separated)"),
 	TND_PARAM("emergency_unregistered", TND_BOOL, struct pcscf_cfg,
 		  emergency_unregistered, "yes",
 		  "route emergency requests of UEs that are not registered "
@@ -185,6 +189,39 @@ static int check_config(void)
 }
 
 static struct ims_dlg_ops dlg_ops;
+static struct tnd_timer *keepalive_timer;
+
+static void on_ping_answer(struct sip_client *c, int status,
+			   const struct sip_message *rsp, void *arg)
+{
+	(void)c, (void)status, (void)rsp, (void)arg;
+}
+
+/* The sip service sends no bare CRLF (RFC 5626 3.5.1): an OPTIONS over
+ * the UE's flow keeps a NAT's binding as well. */
+static void ping_ue(struct pcscf_ue *ue, void *arg)
+{
+	struct sip_request_spec spec = { .size = sizeof(spec) };
+	char from[IMS_URI_MAX + 4], to[IMS_URI_MAX + 4];
+
+	(void)arg;
+	if (!ue->flow)
+		return;
+	ims_fmt(from, sizeof(from), "<%s>", pcscf_cfg->name);
+	ims_fmt(to, sizeof(to), "<%s>", ue->contact);
+	spec.method = "OPTIONS";
+	spec.request_uri = ue->contact;
+	spec.from = from;
+	spec.to = to;
+	spec.next_hop = ue->flow;
+	sip->send_request(&spec, on_ping_answer, NULL, NULL);
+}
+
+static void on_keepalive(struct tnd_timer *t, void *arg)
+{
+	(void)t, (void)arg;
+	pcscf_ue_each(ping_ue, NULL);
+}
 
 static int pcscf_init(const struct tnd_host_api *api, void *config)
 {
@@ -217,6 +254,15 @@ static int pcscf_start(void)
 				      "path, sec-agree", on_request, NULL);
 	if (!rc)
 		rc = sip->handler_add("ACK", 0, NULL, on_request, NULL);
+	if (!rc && pcscf_cfg->keepalive_s) {
+		keepalive_timer =
+			pcscf_host->timer_new(PCSCF_SELF, on_keepalive, NULL);
+		rc = keepalive_timer ? pcscf_host->timer_start(
+					       keepalive_timer,
+					       pcscf_cfg->keepalive_s * 1000,
+					       pcscf_cfg->keepalive_s * 1000)
+				     : -ENOMEM;
+	}
 	if (!rc)
 		tnd_notice("P-CSCF %s, home network entry %s%s",
 			   pcscf_cfg->name, pcscf_cfg->icscf,
@@ -232,6 +278,9 @@ static int pcscf_stop(void)
 
 static void pcscf_fini(void)
 {
+	if (keepalive_timer)
+		pcscf_host->timer_free(keepalive_timer);
+	keepalive_timer = NULL;
 	ims_fini();
 	pcscf_reg_fini();
 	pcscf_regevent_fini();

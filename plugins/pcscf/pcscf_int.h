@@ -26,6 +26,7 @@ struct pcscf_cfg {
 	char *icscf;
 	char *visited_network_id;
 	char *emergency_route;
+	char *emergency_numbers;
 	int emergency_unregistered;
 	int subscribe_reg_event;
 	unsigned long long reg_event_expires;

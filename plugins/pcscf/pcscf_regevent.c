@@ -54,9 +54,10 @@ void pcscf_regevent_subscribe(struct pcscf_ue *ue)
 	ims_token(call_id, sizeof(call_id));
 	ims_fmt(from, sizeof(from), "<%s>", pcscf_cfg->name);
 	ims_fmt(to, sizeof(to), "<%s>", ue->impus[0]);
-	ims_buf_printf(&h, "Route: %s\r\nEvent: reg\r\nExpires: %llu\r\n"
-			   "Accept: application/reginfo+xml\r\n"
-			   "Contact: <%s>\r\nP-Asserted-Identity: <%s>\r\n",
+	ims_buf_printf(&h,
+		       "Route: %s\r\nEvent: reg\r\nExpires: %llu\r\n"
+		       "Accept: application/reginfo+xml\r\n"
+		       "Contact: <%s>\r\nP-Asserted-Identity: <%s>\r\n",
 		       ue->service_route, pcscf_cfg->reg_event_expires,
 		       pcscf_cfg->name, pcscf_cfg->name);
 	spec.method = "SUBSCRIBE";
@@ -88,7 +89,8 @@ void pcscf_regevent_unsubscribe(struct pcscf_ue *ue)
 		index_del(ue->sub_call_id);
 }
 
-/* ---- NOTIFY ------------------------------------------------------------------ */
+/* ---- NOTIFY
+ * ------------------------------------------------------------------ */
 
 static bool named(const xmlNode *n, const char *name)
 {
@@ -156,8 +158,7 @@ static bool reginfo_ends(const char *body, size_t len,
 	return ends;
 }
 
-bool pcscf_regevent_notify(struct sip_request *req,
-			   const struct sip_message *m)
+bool pcscf_regevent_notify(struct sip_request *req, const struct sip_message *m)
 {
 	struct sip_text v, body;
 	char call_id[128], state[64] = "";
@@ -176,7 +177,8 @@ bool pcscf_regevent_notify(struct sip_request *req,
 	if (ue && body.len && reginfo_ends(body.ptr, body.len, ue)) {
 		pcscf_host->counter_add(pcscf_cnt.reg_event_terminated, 1);
 		tnd_notice("%s: registration ended by the network (reg "
-			   "event)", ue->aor);
+			   "event)",
+			   ue->aor);
 		pcscf_ue_drop(ue, "reg event: terminated"); /* frees contact */
 		return true;
 	}

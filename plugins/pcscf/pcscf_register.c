@@ -260,7 +260,9 @@ int pcscf_register(struct sip_request *req, const struct sip_message *m)
 	status = pcscf_secagree_register(ims_fwd_msg(f), &job->sec_server,
 					 job->mech, sizeof(job->mech));
 	if (status) {
-		ims_fwd_reply(f, status, NULL,
+		ims_fwd_reply(f, status,
+			      status == 494 ? "Security Agreement Required"
+					    : NULL,
 			      status == 494 ? "Require: sec-agree\r\n" : NULL);
 		return 0;
 	}

@@ -120,10 +120,30 @@ static void terminating(struct ims_fwd *f, struct pcscf_ue *ue)
 		ims_fwd_reply(f, 480, "UE unreachable", NULL);
 }
 
-/* RFC 5031: urn:service:sos and its sub-services. */
+/*
+ * RFC 5031: urn:service:sos and its sub-services; and what UEs and PBXs
+ * dial instead: a sip: URI of the user "sos", or an emergency number
+ * (emergency_numbers) as a tel: URI or a SIP URI's user part.
+ */
 static bool is_emergency(const char *ruri)
 {
-	return ims_prefix(ruri, "urn:service:sos");
+	char user[64], list[128], *save = NULL, *w;
+
+	if (ims_prefix(ruri, "urn:service:sos"))
+		return true;
+	if (ims_prefix(ruri, "tel:"))
+		ims_fmt(user, sizeof(user), "%.*s", (int)strcspn(ruri + 4, ";"),
+			ruri + 4);
+	else if (ims_uri_user(ruri, user, sizeof(user)))
+		return false;
+	if (strcasecmp(user, "sos") == 0)
+		return true;
+	ims_fmt(list, sizeof(list), "%s", pcscf_cfg->emergency_numbers);
+	for (w = strtok_r(list, " ,\t", &save); w;
+	     w = strtok_r(NULL, " ,\t", &save))
+		if (strcmp(user, w) == 0)
+			return true;
+	return false;
 }
 
 static void emergency(struct ims_fwd *f, struct pcscf_ue *ue)

@@ -91,8 +91,8 @@ static void established(struct ims_dlg *d, const struct ims_msg *invite,
 		ims_fmt(subscriber, sizeof(subscriber), "%s", ue->impus[0]);
 	ue_address(ue, addr, sizeof(addr));
 	if (pcv && ims_prefix(pcv, "icid-value="))
-		ims_fmt(icid, sizeof(icid), "%.*s",
-			(int)strcspn(pcv + 11, ";"), pcv + 11);
+		ims_fmt(icid, sizeof(icid), "%.*s", (int)strcspn(pcv + 11, ";"),
+			pcv + 11);
 	info.call_id = c->call_id;
 	info.icid = icid;
 	info.subscriber = subscriber;

@@ -18,61 +18,112 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/xfrm.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "pcscf_int.h"
 
 static bool ipsec_available;
 
+/* One netlink request to NETLINK_XFRM; 0 when the kernel accepted it. */
+static int xfrm_request(int fd, void *msg, size_t len)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = 1 };
+	char buf[1024];
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, msg, len, 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) != (ssize_t)len)
+		return -errno;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < (ssize_t)sizeof(*nh))
+		return -EIO;
+	if (nh->nlmsg_type == NLMSG_ERROR)
+		return ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+	return 0;
+}
+
+/* An rtattr holding an xfrm_algo (name, key) after the SA info. */
+static size_t put_algo(char *at, unsigned short type, const char *name,
+		       unsigned key_bytes)
+{
+	struct rtattr *rta = (struct rtattr *)at;
+	struct xfrm_algo *alg = RTA_DATA(rta);
+
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)RTA_LENGTH(sizeof(*alg) + key_bytes);
+	snprintf(alg->alg_name, sizeof(alg->alg_name), "%s", name);
+	alg->alg_key_len = key_bytes * 8;
+	memset(alg->alg_key, 0x5a, key_bytes);
+	return RTA_ALIGN(rta->rta_len);
+}
+
 /*
- * Can this kernel hold an ESP security association? Ask for the SA
- * counts over NETLINK_XFRM: without xfrm the socket or the request
- * fails.
+ * Can this kernel hold an ESP security association (TS 33.203 7.4)? Add
+ * one between two loopback addresses (hmac-sha1, null cipher) and take it
+ * away again: a kernel without xfrm/ESP refuses the first step.
  */
 static bool probe_xfrm(void)
 {
+	char msg[512] = { 0 };
+	struct nlmsghdr *nh = (struct nlmsghdr *)msg;
+	struct xfrm_usersa_info *sa = NLMSG_DATA(nh);
 	struct {
 		struct nlmsghdr nh;
-		uint32_t flags;
-	} req = { 0 };
-	char buf[512];
+		struct xfrm_usersa_id id;
+	} del = { 0 };
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_XFRM);
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	bool ok = false;
-	ssize_t n;
+	size_t len = NLMSG_LENGTH(sizeof(*sa));
+	int rc;
 
 	if (fd < 0)
 		return false;
-	req.nh.nlmsg_len = sizeof(req);
-	req.nh.nlmsg_type = XFRM_MSG_GETSADINFO;
-	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
-		   sizeof(kernel)) == (ssize_t)sizeof(req)) {
-		struct timeval tv = { .tv_sec = 1 };
-
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		n = recv(fd, buf, sizeof(buf), 0);
-		ok = n >= (ssize_t)sizeof(struct nlmsghdr) &&
-		     ((struct nlmsghdr *)buf)->nlmsg_type != NLMSG_ERROR;
+	nh->nlmsg_type = XFRM_MSG_NEWSA;
+	nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	sa->id.daddr.a4 = htonl(0x7f000001);
+	sa->saddr.a4 = htonl(0x7f000001);
+	sa->id.spi = htonl(0x7a3d0001);
+	sa->id.proto = IPPROTO_ESP;
+	sa->family = AF_INET;
+	sa->mode = XFRM_MODE_TRANSPORT;
+	sa->lft.soft_byte_limit = sa->lft.hard_byte_limit = XFRM_INF;
+	sa->lft.soft_packet_limit = sa->lft.hard_packet_limit = XFRM_INF;
+	len = NLMSG_ALIGN(len);
+	len += put_algo(msg + len, XFRMA_ALG_AUTH, "hmac(sha1)", 20);
+	len += put_algo(msg + len, XFRMA_ALG_CRYPT, "ecb(cipher_null)", 0);
+	nh->nlmsg_len = (unsigned)len;
+	rc = xfrm_request(fd, msg, len);
+	if (rc == 0) {
+		del.nh.nlmsg_len = sizeof(del);
+		del.nh.nlmsg_type = XFRM_MSG_DELSA;
+		del.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		del.id.daddr.a4 = sa->id.daddr.a4;
+		del.id.spi = sa->id.spi;
+		del.id.family = AF_INET;
+		del.id.proto = IPPROTO_ESP;
+		xfrm_request(fd, &del, sizeof(del));
 	}
 	close(fd);
-	return ok;
+	return rc == 0;
 }
 
 static bool offered(const char *mech)
 {
-	const char *p = pcscf_cfg->sec_mechanisms;
-	char elem[32];
+	char list[256], *save = NULL, *w;
 
-	while (p && ims_list_next(&p, elem, sizeof(elem))) {
-		char *sp = elem + strcspn(elem, " \t");
-
-		*sp = '\0';
-		if (strcasecmp(elem, mech) == 0)
+	ims_fmt(list, sizeof(list), "%s", pcscf_cfg->sec_mechanisms);
+	for (w = strtok_r(list, " ,\t", &save); w;
+	     w = strtok_r(NULL, " ,\t", &save))
+		if (strcasecmp(w, mech) == 0)
 			return true;
-	}
 	return false;
 }
 

@@ -136,8 +136,8 @@ static int rxtest_init(const struct tnd_host_api *api, void *config)
 {
 	host = api;
 	cfg = config;
-	return host->service_register(SELF, RX_SERVICE_NAME,
-				      RX_SERVICE_VERSION, &rx_table);
+	return host->service_register(SELF, RX_SERVICE_NAME, RX_SERVICE_VERSION,
+				      &rx_table);
 }
 
 static int rxtest_start(void)
@@ -155,8 +155,7 @@ static void rxtest_fini(void)
 }
 
 static const struct tnd_service_ref rxtest_provides[] = {
-	{ RX_SERVICE_NAME, RX_SERVICE_VERSION },
-	TND_SERVICE_END
+	{ RX_SERVICE_NAME, RX_SERVICE_VERSION }, TND_SERVICE_END
 };
 
 TND_PLUGIN_DEFINE(rxtest) = {

@@ -18,7 +18,7 @@ ICSCF_SOCK="$WORK/icscf.sock"
 SCSCF_SOCK="$WORK/scscf.sock"
 PCSCF_SOCK="$WORK/pcscf.sock"
 SIPP_DIR="$abs_top_srcdir/contrib/sipp"
-IMS_HOSTS="pcscf.ims.lab=127.0.0.1 icscf.ims.lab=127.0.0.1 scscf.ims.lab=127.0.0.1 as.ims.lab=127.0.0.1 bgcf.ims.lab=127.0.0.1"
+IMS_HOSTS="pcscf.ims.lab=127.0.0.1 icscf.ims.lab=127.0.0.1 scscf.ims.lab=127.0.0.1 as.ims.lab=127.0.0.1 bgcf.ims.lab=127.0.0.1 ecscf.ims.lab=127.0.0.1"
 # TS 35.208 test sets 3 and 15: sipp mis-reads keys holding some bytes
 # (0x00, 0x5b, 0x5c, '"'...), which rules out test set 1 and most others.
 K3=fec86ba6eb707ed08905757b1bb44b8f

@@ -49,7 +49,8 @@ void scscf_regevent_drop(struct scscf_reg *reg)
 	}
 }
 
-/* ---- The reginfo document (RFC 3680 5) --------------------------------------- */
+/* ---- The reginfo document (RFC 3680 5)
+ * --------------------------------------- */
 
 static bool ending_event(const char *event)
 {
@@ -67,8 +68,9 @@ static void contacts_xml(const struct scscf_reg *reg, const char *event,
 	int n = 0;
 
 	for (const struct scscf_contact *c = reg->contacts; c; c = c->next) {
-		ims_buf_printf(b, "<contact id=\"c%d\" state=\"%s\" "
-				  "event=\"%s\" expires=\"%lld\"><uri>",
+		ims_buf_printf(b,
+			       "<contact id=\"c%d\" state=\"%s\" "
+			       "event=\"%s\" expires=\"%lld\"><uri>",
 			       ++n, ended ? "terminated" : "active", event,
 			       ended || c->expires_at <= now
 				       ? 0LL
@@ -85,9 +87,10 @@ static void reginfo(const struct scscf_reg *reg, const char *event,
 	const struct scscf_profile *p = reg->profile;
 	size_t n = p && p->nimpus ? p->nimpus : 1;
 
-	ims_buf_printf(b, "<?xml version=\"1.0\"?>\r\n<reginfo xmlns=\"urn:"
-			  "ietf:params:xml:ns:reginfo\" version=\"%u\" "
-			  "state=\"full\">",
+	ims_buf_printf(b,
+		       "<?xml version=\"1.0\"?>\r\n<reginfo xmlns=\"urn:"
+		       "ietf:params:xml:ns:reginfo\" version=\"%u\" "
+		       "state=\"full\">",
 		       reg->version);
 	/* TS 24.229 5.4.2.1.2: every identity of the implicit set */
 	for (size_t i = 0; i < n; i++) {
@@ -95,8 +98,9 @@ static void reginfo(const struct scscf_reg *reg, const char *event,
 
 		if (p && p->nimpus && p->barred[i])
 			continue;
-		ims_buf_printf(b, "<registration aor=\"%s\" id=\"r%zu\" "
-				  "state=\"%s\">",
+		ims_buf_printf(b,
+			       "<registration aor=\"%s\" id=\"r%zu\" "
+			       "state=\"%s\">",
 			       aor, i + 1, ended ? "terminated" : "active");
 		contacts_xml(reg, event, ended, b);
 		ims_buf_str(b, "</registration>");
@@ -104,7 +108,8 @@ static void reginfo(const struct scscf_reg *reg, const char *event,
 	ims_buf_str(b, "</reginfo>\r\n");
 }
 
-/* ---- NOTIFY ---------------------------------------------------------------------- */
+/* ---- NOTIFY
+ * ---------------------------------------------------------------------- */
 
 static void on_notify_answer(struct sip_client *c, int status,
 			     const struct sip_message *rsp, void *arg)
@@ -133,7 +138,8 @@ static int send_notify(struct scscf_reg *reg, struct scscf_sub *s,
 		ims_buf_str(&h, "Subscription-State: terminated;"
 				"reason=noresource\r\n");
 	else
-		ims_buf_printf(&h, "Subscription-State: active;expires=%lld\r\n",
+		ims_buf_printf(&h,
+			       "Subscription-State: active;expires=%lld\r\n",
 			       (long long)left);
 	ims_buf_printf(&h, "Contact: <%s>\r\n", scscf_cfg->name);
 	if (s->route)
@@ -174,7 +180,8 @@ void scscf_regevent_notify(struct scscf_reg *reg, const char *event)
 		scscf_regevent_drop(reg);
 }
 
-/* ---- SUBSCRIBE --------------------------------------------------------------------- */
+/* ---- SUBSCRIBE
+ * --------------------------------------------------------------------- */
 
 static struct scscf_sub *find_sub(struct scscf_reg *reg, const char *call_id)
 {
@@ -255,8 +262,8 @@ int scscf_regevent_subscribe(struct sip_request *req,
 		return 0;
 	}
 	sub->expires_at = ims_now_s() + expires;
-	ims_fmt(hdr, sizeof(hdr), "Expires: %lld\r\nContact: <%s>\r\n",
-		expires, scscf_cfg->name);
+	ims_fmt(hdr, sizeof(hdr), "Expires: %lld\r\nContact: <%s>\r\n", expires,
+		scscf_cfg->name);
 	/* RFC 6665 4.2.1.1: 200 for a subscription accepted at once */
 	sip->reply(req, 200, NULL, hdr, NULL, NULL, 0);
 	tnd_info("%s: reg event subscription from %s (%lld s)", reg->impu,
