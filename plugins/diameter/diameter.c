@@ -284,12 +284,12 @@ static int dia_start(void)
 static int dia_stop(void)
 {
 	dia_service_stop();
-	dia_fd_stop();
-	return 0;
+	return dia_fd_stop_async();
 }
 
 static void dia_fini(void)
 {
+	dia_fd_abandon();
 	dia_service_fini();
 }
 

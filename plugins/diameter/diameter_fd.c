@@ -521,3 +521,65 @@ void dia_fd_stop(void)
 		tnd_info("freeDiameter stopped");
 	core_started = false;
 }
+
+/*
+ * Stopping without blocking the loop. freeDiameter's shutdown waits for
+ * each peer's state machine, and a peer caught in a TLS handshake or a
+ * DPR exchange can hold it for many seconds: the wait runs in a thread
+ * of its own and the node's stop_timeout_ms bounds it. The plugin stays
+ * mapped (RTLD_NODELETE) so that freeDiameter's threads never call into
+ * unloaded code if the node exits before they end.
+ */
+static pthread_t stop_thread;
+static atomic_bool stop_thread_running;
+
+static void core_down(void *arg)
+{
+	(void)arg;
+	pthread_join(stop_thread, NULL);
+	atomic_store(&stop_thread_running, false);
+	tnd_info("freeDiameter stopped");
+	core_started = false;
+	dia_host->stopped(DIA_SELF);
+}
+
+static void *shutdown_core(void *arg)
+{
+	(void)arg;
+	fd_core_shutdown();
+	fd_core_wait_shutdown_complete();
+	if (dia_host->call_on_loop(core_down, NULL))
+		pthread_detach(pthread_self()); /* the node has gone */
+	return NULL;
+}
+
+static void pin_plugin(void)
+{
+	Dl_info info;
+
+	if (dladdr((void *)pin_plugin, &info) && info.dli_fname)
+		dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+int dia_fd_stop_async(void)
+{
+	if (atomic_exchange(&dia_closed, true) || !core_initialized)
+		return 0;
+	pin_plugin();
+	atomic_store(&stop_thread_running, true);
+	if (pthread_create(&stop_thread, NULL, shutdown_core, NULL)) {
+		atomic_store(&stop_thread_running, false);
+		atomic_store(&dia_closed, false);
+		dia_fd_stop();
+		return 0;
+	}
+	return TND_STOP_PENDING;
+}
+
+/* After the node gave up waiting: say so, leave the threads running. */
+void dia_fd_abandon(void)
+{
+	if (atomic_load(&stop_thread_running))
+		tnd_notice("freeDiameter had not finished stopping; its "
+			    "threads end with the process");
+}

@@ -92,6 +92,8 @@ int dia_app_parse(const char *name, uint32_t *app_id);
 /* diameter_fd.c: freeDiameter's core inside the node. */
 int dia_fd_start(void);
 void dia_fd_stop(void);
+int dia_fd_stop_async(void);
+void dia_fd_abandon(void);
 int dia_fd_peer_conf_parse(const char *list, struct dia_peer_conf *out,
 			   size_t max, size_t *count);
 const struct dia_peer_conf *dia_fd_peer_confs(size_t *count);
