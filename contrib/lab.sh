@@ -5,6 +5,7 @@
 #   contrib/lab.sh [start]   build and (re)start the lab
 #   contrib/lab.sh status    show each node's plugins
 #   contrib/lab.sh stop      stop every lab node
+#   contrib/lab.sh demo      PSTN calls through the lab gateway and its PBX
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=/tmp/tandem-lab
@@ -49,6 +50,34 @@ start_node() {
 	return 1
 }
 
+# Demo subscribers of the IMS core (kept in its HSS database across
+# restarts): two AKA UEs with TS 35.208 test sets 3 and 15 (sipp can read
+# their keys) and a softphone with SIP Digest.
+ims_lab_subscribers() {
+	hss="$build/core/tandemctl -c $top/conf/lab/ims-hss.conf"
+	[ -f "$top/conf/lab/ims-hss.conf" ] || return 0
+	$hss hss subscriber add alice@ims.lab \
+		impu=sip:alice@ims.lab,tel:+15550001 amf=8000 \
+		k=fec86ba6eb707ed08905757b1bb44b8f \
+		op=dbc59adcb6f9a0ef735477b7fadf8374 > /dev/null 2>&1 || true
+	$hss hss subscriber add bob@ims.lab \
+		impu=sip:bob@ims.lab,tel:+15550002 amf=8000 \
+		k=af7c65e1927221de591187a2c5987a53 \
+		op=0c7acb8d95b7d4a31c5aca6d26345a88 > /dev/null 2>&1 || true
+	$hss hss subscriber add phone@ims.lab \
+		impu=sip:phone@ims.lab,tel:+15550003 scheme=digest \
+		password=tandem-lab > /dev/null 2>&1 || true
+}
+
+# The legacy PBX (contrib/pbxsim) on the gateway's simulated E1; commands
+# go to its fifo $run/pbx.in, events to $run/pbx.log.
+start_pbx() {
+	[ -f "$top/conf/lab/pbx.ini" ] || return 0
+	nohup "$build/contrib/pbxsim/pbxsim" -c "$top/conf/lab/pbx.ini" \
+		--fifo "$run/pbx.in" > "$run/pbx.log" 2>&1 &
+	echo $! > "$run/pbx.pid"
+}
+
 case "${1:-start}" in
 start)
 	sh "$top/contrib/deps.sh"
@@ -56,17 +85,29 @@ start)
 	mkdir -p "$run"
 	stop_lab
 	plugin_path=$(ls -d "$build"/plugins/* "$build"/hw/* 2>/dev/null | tr '\n' ':')
+	# the IMS core's Diameter identities (freeDiameter wants certificates)
+	sh "$top/plugins/diameter/diameter-certs.sh" "$run/certs" \
+		hss.ims.lab icscf.ims.lab scscf.ims.lab > /dev/null
 	for conf in "$top"/conf/lab/*.conf; do
 		start_node "$conf"
 	done
+	start_pbx
+	ims_lab_subscribers
 	status_lab
 	echo
 	echo "The lab runs. Logs: $run/*.log. Try:"
 	echo "  $build/core/tandemctl -c conf/lab/core.conf help"
 	echo "  $build/core/tandemctl -c conf/lab/core.conf skel greet you"
+	echo "IMS core: register a softphone to domain ims.lab through the"
+	echo "  outbound proxy 127.0.0.1:5060 (UDP) as phone@ims.lab, password"
+	echo "  tandem-lab; AKA UEs alice and bob: docs/ims.md (sipp)."
+	echo "  $build/core/tandemctl -c conf/lab/ims-pcscf.conf pcscf registrations"
+	echo "PSTN: the gateway (conf/lab/gateway.conf) and a PBX on its E1;"
+	echo "  calls both ways with a ladder and media quality: contrib/lab.sh demo"
 	echo "Stop it with: contrib/lab.sh stop"
 	;;
+demo) sh "$top/contrib/pbxsim/pbxsim-demo.sh" "$top" "$build" "$run" ;;
 status) status_lab ;;
 stop) stop_lab; echo "lab stopped" ;;
-*) echo "usage: contrib/lab.sh [start|status|stop]" >&2; exit 2 ;;
+*) echo "usage: contrib/lab.sh [start|status|stop|demo]" >&2; exit 2 ;;
 esac

@@ -7,18 +7,21 @@
  * (D-channel and bearer audio) or over a bare D-channel socket (the pri
  * plugin's unix:/listen: transports, signalling only).
  *
- *   pbxsim -c pbx.conf [--dial CALLED[/CALLING]] [--hold-ms MS] [-v]
+ *   pbxsim -c pbx.conf [--dial CALLED[/CALLING]] [--hold-ms MS]
+ *          [--fifo PATH] [-v]
  *   pbxsim --selftest
  *
  * Commands on stdin and events on stdout, one a line (README.md).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,13 +70,13 @@ static char in_buf[1024];
 static size_t in_len;
 
 /* Returns 0, or -1 at the end of input. */
-static int read_commands(void)
+static int read_commands(int fd)
 {
-	ssize_t n = read(0, in_buf + in_len, sizeof(in_buf) - 1 - in_len);
+	ssize_t n = read(fd, in_buf + in_len, sizeof(in_buf) - 1 - in_len);
 	char *nl;
 
 	if (n <= 0)
-		return n < 0 && errno == EINTR ? 0 : -1;
+		return n < 0 && (errno == EINTR || errno == EAGAIN) ? 0 : -1;
 	in_len += (size_t)n;
 	in_buf[in_len] = '\0';
 	while ((nl = strchr(in_buf, '\n'))) {
@@ -93,7 +96,17 @@ struct options {
 	const char *dial_to;
 	char called[80];
 	const char *calling;
+	int cmd_fd; /* commands: stdin, or the --fifo */
 };
+
+/* A fifo of our own for commands, opened read-write so that it never
+ * reaches its end when a writer goes (the lab's `echo ... > pbx.in`). */
+static int open_fifo(const char *path)
+{
+	if (mkfifo(path, 0600) < 0 && errno != EEXIST)
+		return -1;
+	return open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+}
 
 static int make_clock(void)
 {
@@ -146,7 +159,7 @@ static int run(struct options *o)
 		int n = 0, wait = 100;
 
 		p[n++] = (struct pollfd){ .fd = clock, .events = POLLIN };
-		p[n++] = (struct pollfd){ .fd = stdin_open ? 0 : -1,
+		p[n++] = (struct pollfd){ .fd = stdin_open ? o->cmd_fd : -1,
 					  .events = POLLIN };
 		for (int i = 0; i < pbx.nspans; i++) {
 			p[n++] = (struct pollfd){
@@ -165,7 +178,7 @@ static int run(struct options *o)
 			pbx_span_schedule(&pbx.spans[i]);
 		pbx_calls_timers(pbx_now_ms());
 		if (stdin_open && (p[1].revents & (POLLIN | POLLHUP)) &&
-		    read_commands() < 0)
+		    read_commands(o->cmd_fd) < 0)
 			stdin_open = 0;
 		if (o->dial_to && !dialled && pbx.spans[0].up) {
 			dialled = 1;
@@ -181,13 +194,13 @@ static int run(struct options *o)
 static void usage(void)
 {
 	fprintf(stderr, "usage: pbxsim -c CONF [--dial CALLED[/CALLING]] "
-			"[--hold-ms MS] [-v] | --selftest\n");
+			"[--hold-ms MS] [--fifo PATH] [-v] | --selftest\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	struct options o = { .calling = "1000" };
+	struct options o = { .calling = "1000", .cmd_fd = 0 };
 	const char *path = NULL;
 	int rc;
 
@@ -203,6 +216,14 @@ int main(int argc, char **argv)
 			pbx_hold_ms = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-v") == 0)
 			pbx_verbose = 1;
+		else if (strcmp(argv[i], "--fifo") == 0 && i + 1 < argc) {
+			o.cmd_fd = open_fifo(argv[++i]);
+			if (o.cmd_fd < 0) {
+				fprintf(stderr, "pbxsim: %s: %s\n", argv[i],
+					strerror(errno));
+				return 1;
+			}
+		}
 		else
 			usage();
 	}

@@ -33,6 +33,7 @@ enum pbx_action {
 	ACT_RING,	/* alert for ever */
 	ACT_BUSY,	/* clear with cause 17 */
 	ACT_REJECT,	/* clear with `cause` (or the number's last digits) */
+	ACT_FAX,	/* answer (or, calling, once answered) send T.30 CNG */
 };
 
 struct pbx_ext {
@@ -64,6 +65,14 @@ struct pbx_detect {
 	int reported_hz;     /* 0: nothing reported since silence */
 };
 
+/* DTMF detector: Goertzel filters at the eight Q.23 frequencies on each
+ * block; a digit counts once it holds for two blocks (40 ms). */
+struct pbx_dtmf_det {
+	char current;	/* the digit of the last block, 0 none */
+	unsigned held;	/* blocks it has held */
+	bool reported;
+};
+
 struct pbx_call;
 
 /* One bearer channel of a cable span. */
@@ -76,6 +85,10 @@ struct pbx_chan {
 	uint8_t echo[PBX_ECHO_BLOCKS][PBX_BLOCK];
 	unsigned echo_head, echo_count;
 	struct pbx_detect det;
+	struct pbx_dtmf_det dtmf;
+	char dtmf_out[33];	/* digits still to play (Q.23, in band) */
+	unsigned dtmf_blocks;	/* blocks of the current one played */
+	uint64_t dtmf_phase;
 	uint64_t blocks_rx, blocks_tx;
 };
 
@@ -159,6 +172,11 @@ void pbx_detect_reset(struct pbx_detect *d);
  * of a window (and its level in *dbm0), 0 otherwise, -1 silence. */
 int pbx_detect_block(struct pbx_detect *d, const uint8_t *block, bool ulaw,
 		     double *dbm0);
+/* DTMF (ITU-T Q.23/Q.24): one block of a digit (-10 dBm0 per tone), and
+ * the detector; it returns a digit when one starts, else 0. */
+void pbx_dtmf_block(char digit, uint64_t *sample, bool ulaw, uint8_t *out);
+char pbx_dtmf_detect(struct pbx_dtmf_det *d, const uint8_t *block,
+		     bool ulaw);
 int pbx_selftest(void);
 
 /* pbxsim_cable.c: the span's link */

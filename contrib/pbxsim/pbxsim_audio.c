@@ -155,6 +155,94 @@ int pbx_detect_block(struct pbx_detect *d, const uint8_t *block, bool ulaw,
 	return window_end(d, dbm0);
 }
 
+/* ---- DTMF (ITU-T Q.23) ------------------------------------------------------- */
+
+static const int dtmf_rows[4] = { 697, 770, 852, 941 };
+static const int dtmf_cols[4] = { 1209, 1336, 1477, 1633 };
+static const char dtmf_keys[] = "123A456B789C*0#D";
+
+void pbx_dtmf_block(char digit, uint64_t *sample, bool ulaw, uint8_t *out)
+{
+	const char *k = strchr(dtmf_keys, digit);
+	int r, c;
+
+	if (!k || !digit) {
+		memset(out, ulaw ? 0xff : 0xd5, PBX_BLOCK);
+		*sample += PBX_BLOCK;
+		return;
+	}
+	r = dtmf_rows[(k - dtmf_keys) / 4];
+	c = dtmf_cols[(k - dtmf_keys) % 4];
+	for (int i = 0; i < PBX_BLOCK; i++, (*sample)++) {
+		double t = (double)(*sample % 8000) / 8000.0;
+
+		out[i] = encode((int16_t)(TONE_AMPLITUDE *
+					  (sin(2 * M_PI * r * t) +
+					   sin(2 * M_PI * c * t))),
+				ulaw);
+	}
+}
+
+static double goertzel(const double *x, int n, int hz)
+{
+	double coeff = 2 * cos(2 * M_PI * hz / 8000.0), s1 = 0, s2 = 0;
+
+	for (int i = 0; i < n; i++) {
+		double s0 = x[i] + coeff * s1 - s2;
+
+		s2 = s1;
+		s1 = s0;
+	}
+	return s1 * s1 + s2 * s2 - coeff * s1 * s2;
+}
+
+/* The digit in a block: the strongest row and column, both clearly above
+ * the others and together most of the energy; 0 when none. */
+static char block_digit(const uint8_t *block, bool ulaw)
+{
+	double x[PBX_BLOCK], energy = 0, rows[4], cols[4];
+	int br = 0, bc = 0;
+
+	for (int i = 0; i < PBX_BLOCK; i++) {
+		x[i] = decode(block[i], ulaw);
+		energy += x[i] * x[i];
+	}
+	if (energy / PBX_BLOCK < 1000.0 * 1000.0 / 100) /* below -44 dBm0 */
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		rows[i] = goertzel(x, PBX_BLOCK, dtmf_rows[i]);
+		cols[i] = goertzel(x, PBX_BLOCK, dtmf_cols[i]);
+		if (rows[i] > rows[br])
+			br = i;
+		if (cols[i] > cols[bc])
+			bc = i;
+	}
+	for (int i = 0; i < 4; i++)
+		if ((i != br && rows[i] * 4 > rows[br]) ||
+		    (i != bc && cols[i] * 4 > cols[bc]))
+			return 0;
+	/* a pure tone's Goertzel power is (A N / 2)^2, its energy N A^2 / 2 */
+	if ((rows[br] + cols[bc]) / (PBX_BLOCK / 2.0) < 0.6 * energy)
+		return 0;
+	return dtmf_keys[br * 4 + bc];
+}
+
+char pbx_dtmf_detect(struct pbx_dtmf_det *d, const uint8_t *block, bool ulaw)
+{
+	char digit = block_digit(block, ulaw);
+
+	if (digit != d->current) {
+		d->current = digit;
+		d->held = 0;
+		d->reported = false;
+	}
+	if (digit && ++d->held >= 2 && !d->reported) {
+		d->reported = true;
+		return digit;
+	}
+	return 0;
+}
+
 /* ---- Self test (TAP) ------------------------------------------------------ */
 
 static int tap_n, tap_failed;
@@ -206,7 +294,7 @@ int pbx_selftest(void)
 	double level = 0;
 	bool law_ok = true;
 
-	printf("1..9\n");
+	printf("1..10\n");
 	pbx_tone_block(1000, &s, false, a);
 	for (int i = 1; i < PBX_BLOCK; i++)
 		changes += (a[i] ^ 0x55) >> 7 != (a[i - 1] ^ 0x55) >> 7;
@@ -247,5 +335,29 @@ int pbx_selftest(void)
 	pbx_ringback_block(&s, false, a);
 	tap(a[0] == 0xd5 && a[PBX_BLOCK - 1] == 0xd5,
 	    "and is silent two seconds later (cadence)");
+	{
+		struct pbx_dtmf_det det = { 0 };
+		char got[20] = "";
+		size_t n = 0;
+
+		s = 0;
+		for (const char *d = "0123456789*#ABCD"; *d; d++) {
+			for (int i = 0; i < 5; i++) { /* 100 ms on */
+				char c;
+
+				pbx_dtmf_block(*d, &s, false, a);
+				c = pbx_dtmf_detect(&det, a, false);
+				if (c && n + 1 < sizeof(got))
+					got[n++] = c;
+			}
+			for (int i = 0; i < 5; i++) { /* 100 ms off */
+				pbx_dtmf_block(0, &s, false, a);
+				pbx_dtmf_detect(&det, a, false);
+			}
+		}
+		got[n] = '\0';
+		tap(strcmp(got, "0123456789*#ABCD") == 0,
+		    "the 16 DTMF digits are played and detected once each");
+	}
 	return tap_failed ? 1 : 0;
 }

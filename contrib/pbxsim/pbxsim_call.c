@@ -34,7 +34,7 @@ static struct pbx_call *find_call(struct pbx_span *s, q931_call *q)
 static const char *action_name(enum pbx_action a)
 {
 	static const char *const names[] = { "answer", "tone", "echo",
-					     "ring", "busy", "reject" };
+					     "ring", "busy", "reject", "fax" };
 
 	return names[a];
 }
@@ -316,6 +316,12 @@ void pbx_block_rx(struct pbx_span *s, unsigned ts, const uint8_t *block)
 		       block, PBX_BLOCK);
 		ch->echo_count++;
 	}
+	if (c->up) {
+		char digit = pbx_dtmf_detect(&ch->dtmf, block, s->ulaw);
+
+		if (digit)
+			pbx_say("dtmf %u %c %d", ts, digit, s->no);
+	}
 	hz = pbx_detect_block(&ch->det, block, s->ulaw, &dbm0);
 	if (hz > 0 && abs(hz - ch->det.reported_hz) > 15) {
 		ch->det.reported_hz = hz;
@@ -339,11 +345,30 @@ void pbx_block_tx(struct pbx_span *s, unsigned ts, uint8_t *block)
 			pbx_ringback_block(&c->phase, s->ulaw, block);
 		return;
 	}
+	if (c && c->up && ch->dtmf_out[0]) {
+		/* Q.24: 100 ms of the digit, 100 ms of silence */
+		pbx_dtmf_block(ch->dtmf_blocks < 5 ? ch->dtmf_out[0] : 0,
+			       &ch->dtmf_phase, s->ulaw, block);
+		if (++ch->dtmf_blocks == 10) {
+			ch->dtmf_blocks = 0;
+			memmove(ch->dtmf_out, ch->dtmf_out + 1,
+				strlen(ch->dtmf_out));
+		}
+		return;
+	}
 	if (!c || !c->up || !c->ext) {
 		memset(block, idle, PBX_BLOCK);
 		return;
 	}
-	if (c->ext->action == ACT_TONE) {
+	if (c->ext->action == ACT_FAX) {
+		/* T.30 CNG: 1100 Hz, 0.5 s on, 3 s off */
+		if (c->phase % 28000 < 4000)
+			pbx_tone_block(1100, &c->phase, s->ulaw, block);
+		else {
+			memset(block, idle, PBX_BLOCK);
+			c->phase += PBX_BLOCK;
+		}
+	} else if (c->ext->action == ACT_TONE) {
 		pbx_tone_block(c->ext->tone_hz, &c->phase, s->ulaw, block);
 	} else if (c->ext->action == ACT_ECHO && ch->echo_count) {
 		memcpy(block, ch->echo[ch->echo_head], PBX_BLOCK);
@@ -544,6 +569,22 @@ static void info_command(char *digits)
 		pri_information(c->span->pri, c->q, *d);
 }
 
+/* "dtmf DIGITS [CHAN]": play digits in band on an answered call. */
+static void dtmf_command(char *digits, char *chan_arg)
+{
+	struct pbx_call *c = call_on(chan_arg ? atoi(chan_arg) : 0);
+
+	while (c && !c->up)
+		c = c->next;
+	if (!c || !digits || !c->chan) {
+		pbx_say("error no answered call for digits");
+		return;
+	}
+	snprintf(c->span->chan[c->chan].dtmf_out,
+		 sizeof(c->span->chan[c->chan].dtmf_out), "%s", digits);
+	c->span->chan[c->chan].dtmf_blocks = 0;
+}
+
 static void restart_command(char *span_arg, char *chan_arg)
 {
 	struct pbx_span *s = span_for_dial(span_arg ? atoi(span_arg) : 1);
@@ -580,6 +621,8 @@ void pbx_command(char *line)
 		set_alarm(a, b);
 	else if (strcmp(w, "info") == 0)
 		info_command(a);
+	else if (strcmp(w, "dtmf") == 0)
+		dtmf_command(a, b);
 	else if (strcmp(w, "restart") == 0)
 		restart_command(a, b);
 	else if (strcmp(w, "quit") == 0)

@@ -107,9 +107,9 @@ static int set_span(struct pbx_span *s, const char *key, const char *val)
 static int set_action(struct pbx_ext *e, const char *val)
 {
 	static const char *const names[] = { "answer", "tone", "echo",
-					     "ring", "busy", "reject" };
+					     "ring", "busy", "reject", "fax" };
 
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (strcmp(names[i], val) == 0) {
 			e->action = (enum pbx_action)i;
 			return 0;

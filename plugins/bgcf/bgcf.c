@@ -160,14 +160,18 @@ static int reload_table(void)
 		size_t len = 0;
 		char *text = read_file(cfg->routes, &len, &mtime);
 
-		if (!text) {
+		if (!text && errno == ENOENT) {
+			/* not there yet: taken when it appears (check_ms) */
+			tnd_notice("routes file %s: none yet", cfg->routes);
+		} else if (!text) {
 			tnd_error("routes file %s: %s", cfg->routes,
 				  strerror(errno));
 			bgcf_table_free(&fresh);
 			return 1;
 		}
-		errors = bgcf_table_parse(&fresh, text, len, cfg->routes,
-					  log_error, NULL);
+		if (text)
+			errors = bgcf_table_parse(&fresh, text, len,
+						  cfg->routes, log_error, NULL);
 		free(text);
 	}
 	errors += bgcf_table_check(&fresh, log_error, NULL);

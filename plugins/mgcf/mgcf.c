@@ -69,10 +69,9 @@ static const struct tnd_param mgcf_params[] = {
 		  "32000",
 		  "a 200 without ACK for this long ends the call (64*T1)",
 		  .min = 1000, .max = 120000),
-	TND_PARAM("uac_address", TND_STR, struct mgcf_cfg, uac_address,
-		  "127.0.0.1:0",
-		  "IP:PORT our INVITEs toward IMS leave from (port 0: any); "
-		  "see mgcf_uac.c for why they do not use the sip service"),
+	TND_PARAM("t38", TND_BOOL, struct mgcf_cfg, t38, "yes",
+		  "a fax tone on an answered call re-INVITEs IMS to T.38 "
+		  "(T.38 Annex D); the mgw's t38 must allow it"),
 	TND_PARAM_END
 };
 
@@ -288,9 +287,7 @@ static int mgcf_start(void)
 	if (!mgcf.bgcf && !mgcf.default_trunk)
 		tnd_notice("no bgcf plugin and no [mgcf] trunk: calls from "
 			   "IMS have nowhere to go");
-	rc = mgcf_uac_start();
-	if (rc == 0)
-		rc = mgcf_pri_start();
+	rc = mgcf_pri_start();
 	if (rc == 0)
 		rc = mgcf_sip_start();
 	return rc;
@@ -311,7 +308,6 @@ static void mgcf_fini(void)
 
 	if (mgcf.pri)
 		mgcf_pri_stop();
-	mgcf_uac_stop();
 	for (; c; c = next) { /* what the stop timeout left behind */
 		next = c->next;
 		free(c);

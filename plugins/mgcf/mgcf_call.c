@@ -5,6 +5,7 @@
  * one side and its mapping out on the other).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,8 @@ struct mgcf_call *mgcf_call_new(enum mgcf_dir dir)
 	call->t_start_us = mgcf_now_us();
 	call->next = mgcf.calls;
 	mgcf.calls = call;
-	mgcf.ncalls++;
+	if (++mgcf.ncalls > mgcf.peak_calls)
+		mgcf.peak_calls = mgcf.ncalls;
 	return call;
 }
 
@@ -73,7 +75,9 @@ static void call_free(struct mgcf_call *call)
 	if (call->invite)
 		mgcf.sip->release(call->invite);
 	if (call->uac)
-		mgcf_uac_forget(call->uac);
+		mgcf.sip->forget(call->uac);
+	if (call->reinvite)
+		mgcf.sip->forget(call->reinvite);
 	free(call);
 	if (mgcf.stopping && !mgcf.calls)
 		mgcf.host->stopped(MGCF_SELF);
@@ -210,8 +214,24 @@ void mgcf_media_event(struct mgw_ctx *ctx, const struct mgw_event *ev,
 		break;
 	case MGW_EV_FAX:
 		tnd_info("call %u: fax (%s)", call->id, ev->tone);
+		if (mgcf.cfg->t38 && call->state == ST_ACTIVE)
+			mgcf_sip_t38(call);
 		break;
 	}
+}
+
+void mgcf_ladder(const struct mgcf_call *call, const char *arrow,
+		 const char *fmt, ...)
+{
+	char text[160];
+	va_list ap;
+
+	if (!mgcf.host->log_enabled("mgcf", TND_LOG_DEBUG))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	tnd_debug("call %u ladder %s %s", call->id, arrow, text);
 }
 
 /* ---- Latency ---------------------------------------------------------------------- */

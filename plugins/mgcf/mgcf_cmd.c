@@ -69,6 +69,7 @@ static int cmd_stats(struct tnd_reply *r, int argc, char **argv)
 	if (argc)
 		return R->reply_error(r, "usage: mgcf show stats");
 	R->reply_field_num(r, "calls", mgcf.ncalls);
+	R->reply_field_num(r, "peak_calls", mgcf.peak_calls);
 	R->reply_field_num(r, "from_ims",
 			   (long long)R->counter_get(mgcf.c_from_ims));
 	R->reply_field_num(r, "from_pstn",

@@ -24,7 +24,7 @@
 #define O_EARLY_EVENTS                                                        \
 	(CLEARING | E(EV_SIP_CANCEL) | E(EV_SIP_BYE) | E(EV_PRI_PROCEEDING) | \
 	 E(EV_PRI_ALERTING) | E(EV_PRI_PROGRESS) | E(EV_PRI_CONNECT) |        \
-	 E(EV_TIMEOUT))
+	 E(EV_TIMEOUT) | E(EV_SIP_REINVITE))
 #define O_EARLY_EXITS                                                         \
 	(S(ST_O_PROCEEDING) | S(ST_O_ALERTING) | S(ST_O_PROGRESS) |           \
 	 S(ST_O_ANSWERED) | S(ST_RELEASING) | S(ST_RELEASED))

@@ -51,7 +51,7 @@ struct mgcf_cfg {
 	unsigned long long max_calls;
 	int trust_domain;
 	unsigned long long ack_timeout_ms;
-	char *uac_address;
+	int t38;
 };
 
 enum mgcf_hunt {
@@ -163,7 +163,9 @@ struct mgcf_call {
 	char route_set[MGCF_ROUTE_MAX]; /* "Route: <..>\r\n" lines */
 	uint32_t local_cseq;
 	struct sip_request *invite; /* from IMS, until its final response */
-	struct mgcf_uac *uac;	    /* to IMS, until its final response */
+	struct sip_client *uac;	    /* to IMS, until its final response */
+	struct sip_client *reinvite; /* our re-INVITE (T.38), until final */
+	bool t38_sent;
 	bool final_sent, acked;
 	bool confirmed;	   /* answered (200 sent or received) */
 	bool bye_pending;  /* BYE once the ACK is in (RFC 3261 15) */
@@ -224,7 +226,7 @@ struct mgcf_globals {
 	struct mgcf_trunk *default_trunk;
 
 	struct mgcf_call *calls;
-	unsigned ncalls, last_id;
+	unsigned ncalls, last_id, peak_calls;
 	bool stopping;
 
 	struct mgcf_latency *lat; /* LAT_COUNT of them */
@@ -266,6 +268,11 @@ void mgcf_media_event(struct mgw_ctx *ctx, const struct mgw_event *ev,
 /* (Re)arm the call's timer; its action depends on the call's state. */
 void mgcf_call_timer(struct mgcf_call *call, uint64_t ms, uint64_t repeat_ms);
 void mgcf_call_timer_stop(struct mgcf_call *call);
+/* One message of the call's ladder, at debug level: "call 7 ladder ims>
+ * INVITE ..." (arrows: ims> <ims from/to IMS, pri> <pri from/to the
+ * circuit). contrib/pbxsim/pbxsim-demo.sh draws them. */
+void mgcf_ladder(const struct mgcf_call *call, const char *arrow,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 uint64_t mgcf_now_us(void);
 void mgcf_latency(enum mgcf_lat_kind kind, uint64_t since_us);
 int mgcf_latency_init(void);
@@ -283,6 +290,8 @@ void mgcf_sip_answer(struct mgcf_call *call);
 /* End the SIP side with `cause`: a final response, a CANCEL or a BYE. */
 void mgcf_sip_clear(struct mgcf_call *call, int cause);
 int mgcf_sip_invite(struct mgcf_call *call);
+/* A fax tone on an answered call: re-INVITE to T.38. */
+void mgcf_sip_t38(struct mgcf_call *call);
 void mgcf_sip_poll(struct mgcf_call *call);
 
 /* mgcf_pri.c */
@@ -293,29 +302,6 @@ int mgcf_pri_place(struct mgcf_call *call, const char *calling_uri_number,
 		   bool restricted, bool screened);
 void mgcf_pri_clear(struct mgcf_call *call, int cause);
 void mgcf_pri_digits_done(struct mgcf_call *call);
-
-/* mgcf_uac.c: our own INVITE client transactions (see the file) */
-struct mgcf_uac;
-struct mgcf_uac_req {
-	const char *request_uri;
-	const char *from, *from_tag; /* From: name-addr and our tag */
-	const char *to, *call_id;
-	const char *headers; /* extra lines, each ending CRLF */
-	const char *body_type;
-	const void *body;
-	size_t body_len;
-	const char *next_hop; /* "udp:IP:PORT"; NULL: the R-URI's host */
-};
-/* Responses; `rsp` NULL with 408 when none came. After a final one (or
- * mgcf_uac_forget) no more calls. */
-typedef void (*mgcf_uac_cb)(struct mgcf_uac *u, int status,
-			    const struct mgcf_msg *rsp, void *arg);
-int mgcf_uac_start(void);
-void mgcf_uac_stop(void);
-int mgcf_uac_invite(const struct mgcf_uac_req *r, mgcf_uac_cb cb, void *arg,
-		    struct mgcf_uac **out);
-int mgcf_uac_cancel(struct mgcf_uac *u);
-void mgcf_uac_forget(struct mgcf_uac *u);
 
 /* mgcf_cmd.c */
 extern const struct tnd_command mgcf_commands[];

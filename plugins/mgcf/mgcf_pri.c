@@ -111,6 +111,8 @@ int mgcf_pri_place(struct mgcf_call *call, const char *calling,
 		s.span = order[i];
 		rc = mgcf.pri->call(&s, &id);
 		if (rc == 0) {
+			mgcf_ladder(call, "<pri", "SETUP %s (ton %d) span %d",
+				    s.called.digits, s.called.ton, order[i]);
 			call->pri_call = id;
 			call->span = order[i];
 			call->bchan = bchan_of(order[i], id);
@@ -136,6 +138,7 @@ void mgcf_pri_clear(struct mgcf_call *call, int cause)
 	if (!call->pri_call || call->pri_releasing)
 		return;
 	call->pri_releasing = true;
+	mgcf_ladder(call, "<pri", "DISCONNECT (cause %d)", cause);
 	if (mgcf.pri->release(call->pri_call, cause) == -ENOENT)
 		call->pri_call = 0; /* already gone */
 }
@@ -159,6 +162,7 @@ void mgcf_pri_digits_done(struct mgcf_call *call)
 		mgcf_call_release(call, Q850_ADDRESS_INCOMPLETE, EV_LOCAL);
 		return;
 	}
+	mgcf_ladder(call, "<pri", "CALL PROCEEDING");
 	mgcf.pri->proceeding(call->pri_call);
 	cause = mgcf_sip_invite(call);
 	if (cause)
@@ -209,6 +213,8 @@ static void on_setup(const struct tnd_pri_event *ev)
 				sizeof(call->calling)) < 0)
 		call->calling[0] = '\0';
 	mgcf_call_hold(call);
+	mgcf_ladder(call, "pri>", "SETUP %s (ton %d)%s", s->called.digits,
+		    s->called.ton, s->overlap ? " overlap" : "");
 	tnd_info("call %u from span %d bchan %d: %s (ton %d) -> %s (ton %d)%s",
 		 call->id, ev->span, ev->bchan,
 		 s->calling.digits[0] ? s->calling.digits : "-",
@@ -291,9 +297,39 @@ static void on_connect(struct mgcf_call *call)
 	mgcf_latency(LAT_CONNECT_200, t0);
 }
 
+static void ladder_event(struct mgcf_call *call,
+			 const struct tnd_pri_event *ev)
+{
+	static const char *const names[] = {
+		[TND_PRI_EV_SETUP_ACK] = "SETUP ACKNOWLEDGE",
+		[TND_PRI_EV_INFO] = "INFORMATION",
+		[TND_PRI_EV_PROCEEDING] = "CALL PROCEEDING",
+		[TND_PRI_EV_ALERTING] = "ALERTING",
+		[TND_PRI_EV_PROGRESS] = "PROGRESS",
+		[TND_PRI_EV_CONNECT] = "CONNECT",
+		[TND_PRI_EV_DISCONNECT] = "DISCONNECT",
+		[TND_PRI_EV_RELEASE] = "RELEASE",
+		[TND_PRI_EV_NOTIFY] = "NOTIFY",
+	};
+	const char *name = ev->type < sizeof(names) / sizeof(names[0]) ?
+				   names[ev->type] : NULL;
+
+	if (!name)
+		return;
+	if (ev->type == TND_PRI_EV_DISCONNECT || ev->type == TND_PRI_EV_RELEASE)
+		mgcf_ladder(call, "pri>", "%s (cause %d)", name, ev->cause);
+	else if (ev->type == TND_PRI_EV_INFO)
+		mgcf_ladder(call, "pri>", "%s %s", name,
+			    ev->digits ? ev->digits : "");
+	else
+		mgcf_ladder(call, "pri>", "%s%s", name,
+			    ev->inband ? " (PI 8)" : "");
+}
+
 static void on_call_event(struct mgcf_call *call,
 			  const struct tnd_pri_event *ev)
 {
+	ladder_event(call, ev);
 	switch (ev->type) {
 	case TND_PRI_EV_INFO:
 		on_info(call, ev);
@@ -318,6 +354,8 @@ static void on_call_event(struct mgcf_call *call,
 			on_connect(call);
 		break;
 	case TND_PRI_EV_DISCONNECT:
+		/* the pri plugin answers it (RELEASE) itself */
+		call->pri_releasing = true;
 		mgcf_call_release(call, ev->cause ? ev->cause :
 				  Q850_NORMAL_CLEARING, EV_PRI_DISCONNECT);
 		break;

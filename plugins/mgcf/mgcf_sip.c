@@ -6,13 +6,12 @@
  * 3325 for P-Asserted-Identity and Privacy; the mapping to Q.931 follows
  * RFC 3398 and 3GPP TS 29.163 7.2.3.
  *
- * What the sip service v1 does not give yet, and how this file copes:
- * - no callback when a CANCEL ends a kept INVITE: the MGCF sends 100
- *   Trying every cancel_poll_ms while it waits for the circuit, and a
- *   reply() that returns -EALREADY is the CANCEL;
- * - send_request() adds a new From tag to every request: in-dialog
- *   requests put our tag in `from` and end it with a spare header line
- *   that takes the added tag (see dialog_request());
+ * The dialogs are the MGCF's own, on the sip service's plain requests
+ * (its dialog layer came later; moving onto it is in NOTES.md). What
+ * that means:
+ * - no callback tells that a CANCEL ended a kept INVITE: while the
+ *   circuit rings, the MGCF repeats its last provisional every
+ *   cancel_poll_ms, and a reply() refused with -EALREADY is the CANCEL;
  * - our To tag in a 2xx is the transaction's: we learn it from the ACK
  *   (or any later request), and a BYE waits for the ACK (RFC 3261 15).
  */
@@ -25,7 +24,7 @@
 
 #include "mgcf_int.h"
 
-#define ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, INFO\r\n"
+#define ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, INFO, UPDATE\r\n"
 #define HDRS_MAX 2048
 
 static const struct sip_service *sip(void)
@@ -33,26 +32,21 @@ static const struct sip_service *sip(void)
 	return mgcf.sip;
 }
 
-/* A message the dialog code reads: the sip service's (requests to us) or
- * one our own UAC parsed (responses to our INVITE). */
+/* A message the dialog code reads (a request to us, a response to our
+ * INVITE). */
 struct view {
 	const struct sip_message *sip;
-	const struct mgcf_msg *own;
 };
 
 static int view_header(const struct view *m, const char *name, unsigned i,
 		       struct sip_text *v)
 {
-	if (m->sip)
-		return sip()->header(m->sip, name, i, v);
-	return mgcf_msg_header(m->own, name, i, &v->ptr, &v->len);
+	return sip()->header(m->sip, name, i, v);
 }
 
 static struct sip_text view_body(const struct view *m)
 {
-	if (m->sip)
-		return sip()->body(m->sip);
-	return (struct sip_text){ m->own->body, m->own->body_len };
+	return sip()->body(m->sip);
 }
 
 /* A header's value as a C string ("" when absent). */
@@ -178,6 +172,7 @@ static void on_bye_response(struct sip_client *c, int status,
 	(void)c, (void)rsp;
 	if (status < 200)
 		return;
+	mgcf_ladder(call, "ims>", "%d (BYE)", status);
 	call->sip_done = true;
 	mgcf_call_maybe_free(call);
 }
@@ -190,19 +185,20 @@ static void on_prack_response(struct sip_client *c, int status,
 
 /*
  * A request in the call's dialog (RFC 3261 12.2.1.1): Request-URI the
- * remote target, Route the route set, our tag in From. The sip service
- * appends ";tag=<new>" to `from`: a spare header line ends our From and
- * takes it, so the wire carries our dialog's tag alone.
+ * remote target, Route the route set, our tag in From (the sip service
+ * keeps a tag it is given).
  */
-static int dialog_request(struct mgcf_call *call, const char *method,
-			  const char *extra, sip_response_cb cb)
+static int dialog_request_body(struct mgcf_call *call, const char *method,
+			       const char *extra, const char *body_type,
+			       const char *body, size_t body_len,
+			       sip_response_cb cb, struct sip_client **out)
 {
-	char from[MGCF_URI_MAX + MGCF_TAG_MAX + 48];
+	char from[MGCF_URI_MAX + MGCF_TAG_MAX + 8];
 	char to[MGCF_URI_MAX + MGCF_TAG_MAX + 8], headers[HDRS_MAX];
 	struct sip_request_spec spec = { .size = sizeof(spec) };
 
-	snprintf(from, sizeof(from), "%s;tag=%s\r\nX-Tandem-Tag: unused",
-		 call->local_uri, call->local_tag);
+	snprintf(from, sizeof(from), "%s;tag=%s", call->local_uri,
+		 call->local_tag);
 	snprintf(to, sizeof(to), "%s;tag=%s", call->remote_uri,
 		 call->remote_tag);
 	snprintf(headers, sizeof(headers), "%s%s", call->route_set,
@@ -215,7 +211,17 @@ static int dialog_request(struct mgcf_call *call, const char *method,
 	spec.call_id = call->call_id;
 	spec.cseq = ++call->local_cseq;
 	spec.headers = headers;
-	return sip()->send_request(&spec, cb, call, NULL);
+	spec.body_type = body_type;
+	spec.body = body;
+	spec.body_len = body_len;
+	return sip()->send_request(&spec, cb, call, out);
+}
+
+static int dialog_request(struct mgcf_call *call, const char *method,
+			  const char *extra, sip_response_cb cb)
+{
+	return dialog_request_body(call, method, extra, NULL, NULL, 0, cb,
+				   NULL);
 }
 
 static void send_bye(struct mgcf_call *call, int cause)
@@ -227,6 +233,7 @@ static void send_bye(struct mgcf_call *call, int cause)
 	call->bye_sent = true;
 	if (mgcf_reason_header(reason, sizeof(reason), cause) < 0)
 		reason[0] = '\0';
+	mgcf_ladder(call, "<ims", "BYE (Reason cause %d)", cause);
 	if (dialog_request(call, "BYE", reason, on_bye_response) < 0) {
 		tnd_notice("call %u: BYE could not be sent", call->id);
 		call->sip_done = true;
@@ -423,6 +430,7 @@ static void new_invite(struct sip_request *req, const struct sip_message *m)
 	}
 	mgcf.host->counter_add(mgcf.c_from_ims, 1);
 	call->t_start_us = t0;
+	mgcf_ladder(call, "ims>", "INVITE +SDP");
 	mgcf_call_hold(call);
 	new_invite_placed(call, req, m, t0);
 	mgcf_call_put(call);
@@ -461,13 +469,16 @@ static void new_invite_placed(struct mgcf_call *call, struct sip_request *req,
 		 call->calling[0] ? call->calling : "-", call->called,
 		 call->span, call->bchan);
 	sip()->reply(req, 100, "Trying", NULL, NULL, NULL, 0);
+	mgcf_ladder(call, "<ims", "100 Trying");
 	call->last_prov = 100;
 	mgcf_call_timer(call, mgcf.cfg->cancel_poll_ms,
 			mgcf.cfg->cancel_poll_ms);
 }
 
-/* ---- Re-INVITE: hold, resume, codec change ------------------------------------------ */
+/* ---- Re-INVITE and UPDATE: hold, resume, codec change, T.38 ------------------------ */
 
+/* An offer inside the call (re-INVITE, RFC 3261 14; UPDATE, RFC 3311):
+ * the mgw answers it; no body asks for our offer (re-INVITE only). */
 static void reinvite(struct sip_request *req, const struct sip_message *m)
 {
 	struct view view = { .sip = m };
@@ -491,7 +502,29 @@ static void reinvite(struct sip_request *req, const struct sip_message *m)
 	learn_target(call, &view);
 	contact_header(hdr, sizeof(hdr));
 	sip()->reply(req, 200, "OK", hdr, "application/sdp", sdp, (size_t)n);
-	tnd_info("call %u: re-INVITE answered", call->id);
+	mgcf_ladder(call, "ims>", "%.*s +SDP", (int)sip()->method(m).len,
+		    sip()->method(m).ptr);
+	mgcf_ladder(call, "<ims", "200 OK +SDP");
+	tnd_info("call %u: %.*s answered", call->id, (int)sip()->method(m).len,
+		 sip()->method(m).ptr);
+}
+
+static enum sip_verdict on_update(struct sip_request *req, void *arg)
+{
+	const struct sip_message *m = sip()->request_message(req);
+	struct view view = { .sip = m };
+	struct mgcf_call *call = call_of(&view);
+
+	(void)arg;
+	if (!call)
+		return SIP_DECLINED;
+	if (!sip()->body(m).len) {
+		/* RFC 3311 5.2: an UPDATE without an offer changes nothing */
+		sip()->reply(req, 200, "OK", NULL, NULL, NULL, 0);
+		return SIP_TAKEN;
+	}
+	reinvite(req, m);
+	return SIP_TAKEN;
 }
 
 static enum sip_verdict on_invite(struct sip_request *req, void *arg)
@@ -545,6 +578,8 @@ void mgcf_sip_progress(struct mgcf_call *call, int status, bool with_sdp)
 		mgcf_sip_poll(call);
 		return;
 	}
+	mgcf_ladder(call, "<ims", "%d %s%s%s", status, mgcf_status_text(status),
+		    with_sdp ? " +SDP" : "", reliable ? " (100rel)" : "");
 	call->last_prov = status;
 	call->last_prov_sdp = with_sdp;
 	call->last_prov_rseq = reliable ? call->rseq : 0;
@@ -579,6 +614,7 @@ static void send_200(struct mgcf_call *call)
 		mgcf_sip_poll(call);
 		return;
 	}
+	mgcf_ladder(call, "<ims", "200 OK +SDP");
 	call->final_sent = true;
 	sip()->release(call->invite);
 	call->invite = NULL;
@@ -659,6 +695,8 @@ void mgcf_sip_poll(struct mgcf_call *call)
 	sip()->release(call->invite);
 	call->invite = NULL;
 	mgcf.host->counter_add(mgcf.c_cancelled, 1);
+	mgcf_ladder(call, "ims>", "CANCEL");
+	mgcf_ladder(call, "<ims", "487 Request Terminated");
 	tnd_info("call %u: cancelled by IMS", call->id);
 	/* RFC 3398 7.2.3: CANCEL clears the circuit with normal clearing */
 	mgcf_call_release(call, Q850_NORMAL_CLEARING, EV_SIP_CANCEL);
@@ -669,6 +707,8 @@ void mgcf_sip_poll(struct mgcf_call *call)
 static void uac_learn_dialog(struct mgcf_call *call, const struct view *rsp,
 			     bool final)
 {
+	/* the sip service made our From tag */
+	learn_tag(call->local_tag, sizeof(call->local_tag), rsp, "From");
 	if (final) /* the 2xx's To tag is the dialog's */
 		call->remote_tag[0] = '\0';
 	learn_tag(call->remote_tag, sizeof(call->remote_tag), rsp, "To");
@@ -688,6 +728,7 @@ static void prack(struct mgcf_call *call, const struct view *rsp)
 	header_str(rsp, "RSeq", rseq, sizeof(rseq));
 	snprintf(rack, sizeof(rack), "RAck: %u 1 INVITE\r\n",
 		 (unsigned)strtoul(rseq, NULL, 10));
+	mgcf_ladder(call, "<ims", "PRACK");
 	dialog_request(call, "PRACK", rack, on_prack_response);
 }
 
@@ -700,6 +741,8 @@ static void uac_provisional(struct mgcf_call *call, int status,
 
 	if (status == 100)
 		return;
+	mgcf_ladder(call, "ims>", "%d %s%s", status, mgcf_status_text(status),
+		    body.len ? " +SDP" : "");
 	uac_learn_dialog(call, rsp, false);
 	prack(call, rsp);
 	if (body.len && !call->sdp_applied && call->mgw &&
@@ -714,6 +757,8 @@ static void uac_provisional(struct mgcf_call *call, int status,
 	if (status == 180 && !media && call->mgw)
 		/* the far end offers no ringback: we play it */
 		mgcf.mgw->tone(call->mgw, MGW_TONE_RINGBACK);
+	mgcf_ladder(call, "<pri", "%s (PI 8)",
+		    status == 180 ? "ALERTING" : "PROGRESS");
 	if (status == 180)
 		mgcf.pri->alert(call->pri_call, 1);
 	else
@@ -726,6 +771,8 @@ static void uac_answered(struct mgcf_call *call, const struct view *rsp)
 	struct sip_text body = view_body(rsp);
 	uint64_t t0 = mgcf_now_us();
 
+	mgcf_ladder(call, "ims>", "200 OK%s", body.len ? " +SDP" : "");
+	mgcf_ladder(call, "<ims", "ACK");
 	uac_learn_dialog(call, rsp, true);
 	call->confirmed = true;
 	if (call->state == ST_RELEASING) {
@@ -744,14 +791,15 @@ static void uac_answered(struct mgcf_call *call, const struct view *rsp)
 	through(call, MGW_THROUGH_BOTH);
 	mgcf_fsm_go(call, ST_ACTIVE, EV_SIP_2XX);
 	mgcf.host->counter_add(mgcf.c_answered, 1);
+	mgcf_ladder(call, "<pri", "CONNECT");
 	mgcf.pri->answer(call->pri_call);
 	mgcf_latency(LAT_200_CONNECT, t0);
 }
 
 static void uac_response(struct mgcf_call *call, int status,
-			 const struct mgcf_msg *msg)
+			 const struct sip_message *msg)
 {
-	struct view rsp = { .own = msg };
+	struct view rsp = { .sip = msg };
 	int cause;
 
 	if (status < 200) {
@@ -764,6 +812,7 @@ static void uac_response(struct mgcf_call *call, int status,
 		uac_answered(call, &rsp);
 		return;
 	}
+	mgcf_ladder(call, "ims>", "%d %s", status, mgcf_status_text(status));
 	call->sip_done = true;
 	if (call->state == ST_RELEASING)
 		return;
@@ -774,8 +823,8 @@ static void uac_response(struct mgcf_call *call, int status,
 	mgcf_call_release(call, cause, EV_SIP_FAILURE);
 }
 
-static void on_uac_response(struct mgcf_uac *u, int status,
-			    const struct mgcf_msg *msg, void *arg)
+static void on_uac_response(struct sip_client *u, int status,
+			    const struct sip_message *msg, void *arg)
 {
 	struct mgcf_call *call = arg;
 
@@ -831,13 +880,45 @@ static void invite_parties(struct mgcf_call *call)
 	}
 }
 
+/* Where a call from the circuit goes: a SIP peer or BGCF the bgcf routes
+ * the number to (transit), else the trunk's or [mgcf]'s next hop (the
+ * I-CSCF, TS 29.163 7.2.3.2). */
+static const char *next_hop_for(struct mgcf_call *call,
+				struct bgcf_target *t)
+{
+	if (mgcf.bgcf && mgcf.bgcf->route(call->called, t, 1) == 1 &&
+	    t->kind != BGCF_TRUNK) {
+		tnd_info("call %u: route %s sends it to %s", call->id,
+			 t->route, t->uri);
+		return t->uri;
+	}
+	return call->trunk->cfg.sip_next_hop[0] ? call->trunk->cfg.sip_next_hop
+						: mgcf.cfg->sip_next_hop;
+}
+
+/* "udp:HOST:PORT" of a next hop given as a SIP URI (a bgcf target). */
+static const char *hop_of(const char *hop, char *buf, size_t size)
+{
+	const char *p = hop, *at;
+	size_t n;
+
+	if (strncasecmp(hop, "sip:", 4) != 0)
+		return hop;
+	p += 4;
+	at = strchr(p, '@');
+	if (at)
+		p = at + 1;
+	n = strcspn(p, ";>?");
+	snprintf(buf, size, "udp:%.*s", (int)n, p);
+	return buf;
+}
+
 int mgcf_sip_invite(struct mgcf_call *call)
 {
-	struct mgcf_uac_req r = { .body_type = "application/sdp" };
-	const char *next_hop = call->trunk->cfg.sip_next_hop[0] ?
-				       call->trunk->cfg.sip_next_hop :
-				       mgcf.cfg->sip_next_hop;
-	char hdr[HDRS_MAX];
+	struct sip_request_spec spec = { .size = sizeof(spec) };
+	struct bgcf_target target;
+	const char *next_hop = next_hop_for(call, &target);
+	char hdr[HDRS_MAX], hop[MGCF_URI_MAX];
 	uint64_t t0 = call->t_start_us;
 	int cause, n, rc;
 
@@ -849,6 +930,7 @@ int mgcf_sip_invite(struct mgcf_call *call)
 	if (call->sdp_len < 0)
 		return Q850_TEMPORARY_FAILURE;
 	invite_parties(call);
+	call->local_tag[0] = '\0'; /* the sip service makes it */
 	n = contact_header(hdr, sizeof(hdr));
 	snprintf(hdr + n, sizeof(hdr) - (size_t)n, "%s%s", ALLOW,
 		 strcmp(mgcf.cfg->prack, "required") == 0 ?
@@ -856,17 +938,19 @@ int mgcf_sip_invite(struct mgcf_call *call)
 		 strcmp(mgcf.cfg->prack, "supported") == 0 ?
 			 "Supported: 100rel\r\n" : "");
 	identity_headers(call, hdr, sizeof(hdr));
-	r.request_uri = call->request_uri;
-	r.from = call->local_uri;
-	r.from_tag = call->local_tag;
-	r.to = call->remote_uri;
-	r.call_id = call->call_id;
-	r.headers = hdr;
-	r.body = call->sdp;
-	r.body_len = (size_t)call->sdp_len;
-	r.next_hop = next_hop[0] ? next_hop : NULL;
-	call->local_cseq = 1;
-	rc = mgcf_uac_invite(&r, on_uac_response, call, &call->uac);
+	spec.method = "INVITE";
+	spec.request_uri = call->request_uri;
+	spec.from = call->local_uri;
+	spec.to = call->remote_uri;
+	spec.call_id = call->call_id;
+	spec.cseq = call->local_cseq = 1;
+	spec.headers = hdr;
+	spec.body_type = "application/sdp";
+	spec.body = call->sdp;
+	spec.body_len = (size_t)call->sdp_len;
+	spec.next_hop = next_hop[0] ? hop_of(next_hop, hop, sizeof(hop)) : NULL;
+	mgcf_ladder(call, "<ims", "INVITE %s +SDP", call->request_uri);
+	rc = sip()->send_request(&spec, on_uac_response, call, &call->uac);
 	if (rc < 0) {
 		tnd_notice("call %u: INVITE to %s not sent: %s", call->id,
 			   call->request_uri, strerror(-rc));
@@ -893,6 +977,8 @@ void mgcf_sip_clear(struct mgcf_call *call, int cause)
 			int status = mgcf_cause_to_status(cause);
 
 			mgcf_call_timer_stop(call);
+			mgcf_ladder(call, "<ims", "%d %s (Reason cause %d)",
+				    status, mgcf_status_text(status), cause);
 			reply_with_cause(call->invite, status, cause);
 			call->final_sent = true;
 			sip()->release(call->invite);
@@ -915,7 +1001,8 @@ void mgcf_sip_clear(struct mgcf_call *call, int cause)
 	if (call->uac) {
 		if (!call->cancel_sent) {
 			call->cancel_sent = true;
-			mgcf_uac_cancel(call->uac); /* the 487 ends it */
+			mgcf_ladder(call, "<ims", "CANCEL");
+			sip()->cancel(call->uac); /* the 487 ends it */
 		}
 		return;
 	}
@@ -924,6 +1011,57 @@ void mgcf_sip_clear(struct mgcf_call *call, int cause)
 		return;
 	}
 	send_bye(call, cause);
+}
+
+/* ---- T.38: a fax on the circuit ------------------------------------------------------- */
+
+static void on_reinvite_response(struct sip_client *c, int status,
+				 const struct sip_message *rsp, void *arg)
+{
+	struct mgcf_call *call = arg;
+	struct sip_text body = rsp ? sip()->body(rsp) : (struct sip_text){ 0 };
+
+	(void)c;
+	if (status < 200)
+		return;
+	call->reinvite = NULL;
+	mgcf_ladder(call, "ims>", "%d %s%s", status, mgcf_status_text(status),
+		    body.len ? " +SDP" : "");
+	if (status >= 300 || !call->mgw ||
+	    mgcf.mgw->sdp_answered(call->mgw, body.ptr, body.len) < 0) {
+		/* the offer is over: the fax stays in G.711 */
+		if (call->mgw && status >= 300)
+			mgcf.mgw->sdp_answered(call->mgw, "", 0);
+		tnd_info("call %u: T.38 refused (%d): the fax stays in G.711",
+			 call->id, status);
+		return;
+	}
+	mgcf_ladder(call, "<ims", "ACK");
+	tnd_info("call %u: T.38", call->id);
+}
+
+/* T.38 Annex D.2.2: a fax tone on the circuit, the call answered: offer
+ * IMS the fax as T.38 in a re-INVITE. */
+void mgcf_sip_t38(struct mgcf_call *call)
+{
+	char sdp[MGW_SDP_MAX], hdr[HDRS_MAX];
+	int n;
+
+	if (call->t38_sent || call->reinvite || !call->mgw ||
+	    !call->local_tag[0] || !call->remote_tag[0])
+		return;
+	n = mgcf.mgw->sdp_offer_t38(call->mgw, sdp, sizeof(sdp));
+	if (n < 0)
+		return;
+	call->t38_sent = true;
+	contact_header(hdr, sizeof(hdr));
+	mgcf_ladder(call, "<ims", "INVITE +SDP (T.38)");
+	if (dialog_request_body(call, "INVITE", hdr, "application/sdp", sdp,
+				(size_t)n, on_reinvite_response,
+				&call->reinvite) < 0) {
+		mgcf.mgw->sdp_answered(call->mgw, "", 0);
+		call->reinvite = NULL;
+	}
 }
 
 /* ---- Requests from IMS inside a call ---------------------------------------------------------- */
@@ -941,6 +1079,7 @@ static enum sip_verdict on_ack(struct sip_request *req, void *arg)
 	if (call->acked)
 		return SIP_TAKEN; /* a re-INVITE's ACK, or a retransmission */
 	call->acked = true;
+	mgcf_ladder(call, "ims>", "ACK");
 	mgcf_call_timer_stop(call);
 	if (call->state == ST_O_ANSWERED)
 		mgcf_fsm_go(call, ST_ACTIVE, EV_SIP_ACK);
@@ -963,6 +1102,8 @@ static enum sip_verdict on_bye(struct sip_request *req, void *arg)
 		return SIP_DECLINED; /* 481 from the default UAS */
 	sip()->reply(req, 200, "OK", NULL, NULL, NULL, 0);
 	cause = reason_cause(&view, Q850_NORMAL_CLEARING);
+	mgcf_ladder(call, "ims>", "BYE");
+	mgcf_ladder(call, "<ims", "200 OK (BYE)");
 	if (call->invite && !call->final_sent) {
 		/* RFC 3261 15.1.2: a BYE in an early dialog ends the INVITE
 		 * with 487 */
@@ -997,6 +1138,8 @@ static enum sip_verdict on_prack(struct sip_request *req, void *arg)
 	}
 	learn_tag(call->local_tag, sizeof(call->local_tag), &view, "To");
 	sip()->reply(req, 200, "OK", NULL, NULL, NULL, 0);
+	mgcf_ladder(call, "ims>", "PRACK");
+	mgcf_ladder(call, "<ims", "200 OK (PRACK)");
 	call->prack_wait = false;
 	if (call->rel_timer)
 		mgcf.host->timer_stop(call->rel_timer);
@@ -1054,6 +1197,8 @@ int mgcf_sip_start(void)
 		rc = sip()->handler_add("PRACK", f, NULL, on_prack, NULL);
 	if (!rc)
 		rc = sip()->handler_add("INFO", f, NULL, on_info, NULL);
+	if (!rc)
+		rc = sip()->handler_add("UPDATE", f, NULL, on_update, NULL);
 	return rc;
 }
 
@@ -1064,4 +1209,5 @@ void mgcf_sip_stop(void)
 	sip()->handler_remove(on_bye, NULL);
 	sip()->handler_remove(on_prack, NULL);
 	sip()->handler_remove(on_info, NULL);
+	sip()->handler_remove(on_update, NULL);
 }

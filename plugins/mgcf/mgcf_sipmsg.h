@@ -35,38 +35,4 @@ bool mgcf_hdr_has_tag(const char *v, size_t len, const char *tag);
 int mgcf_dtmf_relay(const char *body, size_t len, char *digit,
 		    unsigned *duration_ms);
 
-/* ---- A whole message, as our own UAC reads responses ------------------ */
-
-#define MGCF_MSG_HEADERS 64
-
-struct mgcf_msg_header {
-	const char *name, *value;
-	size_t name_len, value_len;
-};
-
-/*
- * A SIP message parsed in place (RFC 3261 7): start line, headers (long
- * or compact names, continuation lines joined by the reader), body by
- * Content-Length. The strings point into the caller's buffer.
- */
-struct mgcf_msg {
-	int status; /* 0 for a request */
-	const char *method;
-	size_t method_len;
-	struct mgcf_msg_header h[MGCF_MSG_HEADERS];
-	unsigned nh;
-	const char *body;
-	size_t body_len;
-};
-
-/* 0, or -EINVAL when it is not a SIP message we can read. */
-int mgcf_msg_parse(const char *raw, size_t len, struct mgcf_msg *m);
-/* The `index`-th value of header `name` (its compact form too): 0 or
- * -ENOENT. */
-int mgcf_msg_header(const struct mgcf_msg *m, const char *name,
-		    unsigned index, const char **value, size_t *len);
-/* A URI parameter or header parameter value: branch of a Via. */
-int mgcf_hdr_param(const char *v, size_t len, const char *param, char *out,
-		   size_t size);
-
 #endif /* MGCF_SIPMSG_H */

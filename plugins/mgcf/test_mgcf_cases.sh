@@ -224,6 +224,7 @@ else
 	echo "not ok $tap_n - span 1 comes back when the fault clears # TODO the pri plugin keeps a tdm span down after its alarm clears"
 fi
 
+gw_idle
 kill -TERM "$NODE_PID"
 wait_exit "$NODE_PID" 15
 check "the gateway stops cleanly (rc=$rc)" test "$rc" = 0

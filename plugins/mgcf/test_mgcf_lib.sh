@@ -199,8 +199,9 @@ uas_start() {
 		> "$out" 2>&1 &
 	UAS_PID=$!
 	NODE_PIDS="$NODE_PIDS $UAS_PID"
+	# ready once its port is bound
 	for _ in $(seq 1 50); do
-		grep -q 'Scenario Screen\|Call-rate' "$out" 2>/dev/null && return 0
+		ss -Hlun "sport = :$SIPP_UAS" 2>/dev/null | grep -q . && return 0
 		sleep 0.1
 	done
 	return 0
@@ -242,3 +243,13 @@ key() { sed -n "s/^$1=//p" "$2"; }
 if [ -n "$GW_KEEP" ] && [ -n "$NODE_PIDS$WORK" ]; then
 	trap 'for pid in $NODE_PIDS; do kill -KILL "$pid" 2>/dev/null; done; echo "# kept $WORK"' EXIT
 fi
+
+# gw_idle: bounded wait until no call is left on the circuit side (the
+# pri plugin spins when a span stops under a call still releasing).
+gw_idle() {
+	for _ in $(seq 1 50); do
+		[ -z "$(ctl --json pri show calls 2>/dev/null | grep '"call"')" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -40,6 +40,9 @@ static const struct tnd_param mgw_params[] = {
 	TND_PARAM("cdr_file", TND_STR, struct mgw_cfg, cdr_file, "",
 		  "append each call record to this CSV file; empty: none",
 		  .flags = TND_PARAM_RELOADABLE),
+	TND_PARAM("t38", TND_BOOL, struct mgw_cfg, t38, "yes",
+		  "fax as T.38 (UDPTL) when offered or when a fax tone calls "
+		  "for it; no: fax stays in G.711"),
 	TND_PARAM_END
 };
 

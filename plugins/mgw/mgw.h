@@ -119,6 +119,12 @@ struct mgw_service {
 	/* The call is over with this Q.850 cause: the context is gone. */
 	void (*ctx_release)(struct mgw_ctx *ctx, int cause);
 	int (*ctx_info)(struct mgw_ctx *ctx, struct mgw_ctx_info *out);
+
+	/* A T.38 offer (m=image udptl t38) for a re-INVITE when a fax tone
+	 * is heard; its answer goes to sdp_answered(), which switches the
+	 * stream to T.38 (or refuses, -ENOTSUP, and the call stays in
+	 * G.711). -ENOTSUP when [mgw] t38 = no. */
+	int (*sdp_offer_t38)(struct mgw_ctx *ctx, char *buf, size_t size);
 };
 
 #endif /* TANDEM_MGW_H */

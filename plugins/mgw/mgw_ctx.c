@@ -101,8 +101,7 @@ static void on_media_event(struct media_chan *ch, const struct media_event *ev,
 		mgw.host->counter_add(mgw.c_fax, 1);
 		out.type = MGW_EV_FAX;
 		out.tone = ev->tone == MEDIA_TONE_CNG ? "CNG" : "CED";
-		tnd_info("%s: fax tone %s on %u/%u (T.38 is not offered: the "
-			 "fax stays in G.711)", ctx->label, out.tone,
+		tnd_info("%s: fax tone %s on %u/%u", ctx->label, out.tone,
 			 ctx->span, ctx->ts);
 		break;
 	default:
@@ -271,7 +270,8 @@ static int sdp_answer(struct mgw_ctx *ctx, const char *offer, size_t len,
 	if (!ctx || !offer || !buf)
 		return -EINVAL;
 	rc = mgw_sdp_parse(offer, len, &sdp);
-	if (rc == 0)
+	/* a T.38 stream offered means a fax wants it (T.38 Annex D) */
+	if (rc == 0 && !(mgw.cfg->t38 && mgw_sdp_choose_t38(&sdp, &agreed) == 0))
 		rc = mgw_sdp_choose(&sdp, mgw.codecs, mgw.ncodecs, &agreed);
 	if (rc < 0) {
 		mgw.host->counter_add(mgw.c_no_codec, 1);
@@ -307,21 +307,45 @@ static int sdp_answered(struct mgw_ctx *ctx, const char *answer, size_t len)
 	if (!ctx->offered)
 		return -EBUSY;
 	rc = mgw_sdp_parse(answer, len, &sdp);
-	if (rc == 0)
+	if (rc == 0 && ctx->t38_offered)
+		rc = mgw_sdp_choose_t38(&sdp, &agreed);
+	else if (rc == 0)
 		rc = mgw_sdp_accept(&sdp, mgw.codecs, mgw.ncodecs,
 				    mgw.dtmf_pt, &agreed);
 	if (rc < 0) {
 		tnd_info("%s: answer refused: %s", ctx->label,
 			 rc == -ENOTSUP ? "no codec we offered" :
 					  "malformed SDP");
+		ctx->offered = ctx->t38_offered = false;
 		return rc;
 	}
+	if (ctx->t38_offered)
+		tnd_info("%s: fax now in T.38 on %u/%u", ctx->label, ctx->span,
+			 ctx->ts);
+	ctx->t38_offered = false;
 	ctx->agreed = agreed;
 	ctx->agreed_ok = true;
 	ctx->offered = false;
 	if (ctx->through != MGW_THROUGH_NONE)
 		apply(ctx);
 	return 0;
+}
+
+/* A T.38 re-offer for a fax on the circuit (T.38 Annex D.2.2). */
+static int sdp_offer_t38(struct mgw_ctx *ctx, char *buf, size_t size)
+{
+	struct mgw_sdp_local l;
+	int n;
+
+	if (!ctx || !buf)
+		return -EINVAL;
+	if (!mgw.cfg->t38)
+		return -ENOTSUP;
+	local_sdp(ctx, &l, MGW_SDP_SENDRECV);
+	n = mgw_sdp_write_offer_t38(buf, size, &l);
+	if (n > 0)
+		ctx->offered = ctx->t38_offered = true;
+	return n;
 }
 
 static int sdp_check(const char *offer, size_t len)
@@ -333,6 +357,8 @@ static int sdp_check(const char *offer, size_t len)
 	if (!offer)
 		return -EINVAL;
 	rc = mgw_sdp_parse(offer, len, &sdp);
+	if (rc == 0 && mgw.cfg->t38 && mgw_sdp_choose_t38(&sdp, &agreed) == 0)
+		return 0;
 	return rc < 0 ? rc :
 			mgw_sdp_choose(&sdp, mgw.codecs, mgw.ncodecs, &agreed);
 }
@@ -359,6 +385,7 @@ static enum media_dir media_dir_of(const struct mgw_ctx *ctx)
 static int set_remote(struct mgw_ctx *ctx)
 {
 	const struct mgw_sdp_agreed *a = &ctx->agreed;
+	bool t38 = strcmp(a->codec, "t38") == 0;
 	struct media_rtp_remote r = {
 		.size = sizeof(r),
 		.addr = a->addr[0] ? a->addr : NULL,
@@ -367,9 +394,9 @@ static int set_remote(struct mgw_ctx *ctx)
 		.rtcp_mux = a->rtcp_mux,
 		.codec = a->codec,
 		.clock_hz = a->clock,
-		.pt = a->pt,
-		.ptime_ms = a->ptime,
-		.dtmf_pt = a->dtmf_pt,
+		.pt = t38 ? -1 : a->pt,
+		.ptime_ms = t38 ? 0 : a->ptime,
+		.dtmf_pt = t38 ? -1 : a->dtmf_pt,
 		.dir = media_dir_of(ctx),
 	};
 
@@ -525,6 +552,7 @@ const struct mgw_service mgw_service = {
 	.dtmf = dtmf,
 	.ctx_release = ctx_release,
 	.ctx_info = ctx_info,
+	.sdp_offer_t38 = sdp_offer_t38,
 };
 
 const char *mgw_through_name(enum mgw_through t)

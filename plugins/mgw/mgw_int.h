@@ -34,6 +34,7 @@ struct mgw_cfg {
 	unsigned long long ec_tail_ms;
 	unsigned long long records;
 	char *cdr_file;
+	int t38;
 };
 
 struct mgw_ctx {
@@ -53,6 +54,7 @@ struct mgw_ctx {
 
 	/* offer/answer */
 	bool offered;	/* our offer waits for its answer */
+	bool t38_offered; /* ... and it is a T.38 one */
 	bool agreed_ok;
 	struct mgw_sdp_agreed agreed;
 	unsigned long long sess_id, sess_version;

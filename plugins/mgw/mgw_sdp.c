@@ -363,6 +363,27 @@ int mgw_sdp_accept(const struct mgw_sdp *answer,
 	return -ENOTSUP;
 }
 
+int mgw_sdp_choose_t38(const struct mgw_sdp *sdp, struct mgw_sdp_agreed *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < sdp->nm; i++) {
+		const struct mgw_sdp_media *m = &sdp->m[i];
+
+		if (strcmp(m->type, "image") != 0 ||
+		    strcasecmp(m->proto, "udptl") != 0 || !m->port ||
+		    !strstr(m->fmt_list, "t38"))
+			continue;
+		out->media = (int)i;
+		snprintf(out->codec, sizeof(out->codec), "t38");
+		out->pt = -1;
+		out->dtmf_pt = -1;
+		out->t38 = true;
+		peer_side(sdp, m, out);
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
 /* ---- Writing --------------------------------------------------------------------- */
 
 struct out {
@@ -442,6 +463,29 @@ int mgw_sdp_write_offer(char *buf, size_t size,
 	return finish(&o);
 }
 
+/* T.38 Annex D.2.3: what our gateway (SpanDSP's t38_gateway through the
+ * media plugin) does: version 0, 14400 bit/s, TCF transferred, UDPTL
+ * with redundancy. */
+static void put_t38(struct out *o, const struct mgw_sdp_local *l)
+{
+	put(o, "a=T38FaxVersion:0\r\na=T38MaxBitRate:14400\r\n"
+	       "a=T38FaxRateManagement:transferredTCF\r\n"
+	       "a=T38FaxMaxBuffer:2000\r\na=T38FaxMaxDatagram:400\r\n"
+	       "a=T38FaxUdpEC:t38UDPRedundancy\r\n");
+	put(o, "a=%s\r\n", mgw_sdp_dir_name(l->dir));
+}
+
+int mgw_sdp_write_offer_t38(char *buf, size_t size,
+			    const struct mgw_sdp_local *local)
+{
+	struct out o = { buf, size, 0, false };
+
+	put_session(&o, local);
+	put(&o, "m=image %u udptl t38\r\n", local->port);
+	put_t38(&o, local);
+	return finish(&o);
+}
+
 int mgw_sdp_write_answer(char *buf, size_t size,
 			 const struct mgw_sdp_local *local,
 			 const struct mgw_sdp *offer,
@@ -466,6 +510,11 @@ int mgw_sdp_write_answer(char *buf, size_t size,
 			 * with port 0 */
 			put(&o, "m=%s 0 %s %s\r\n", m->type, m->proto,
 			    m->fmt_list);
+			continue;
+		}
+		if (agreed->t38 && strcmp(agreed->codec, "t38") == 0) {
+			put(&o, "m=image %u udptl t38\r\n", local->port);
+			put_t38(&o, local);
 			continue;
 		}
 		put(&o, "m=audio %u RTP/AVP %d", local->port, agreed->pt);

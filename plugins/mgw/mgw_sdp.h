@@ -122,14 +122,26 @@ int mgw_sdp_accept(const struct mgw_sdp *answer,
 		   const struct mgw_codec_pref *offered, unsigned noffered,
 		   int our_dtmf_pt, struct mgw_sdp_agreed *out);
 
+/*
+ * T.38 (ITU-T T.38 Annex D, RFC 3362): an image/udptl/t38 stream with a
+ * port, in an offer or in the answer to our T.38 offer. Fills `out` with
+ * codec "t38" (the media plugin's name for it); -ENOTSUP when none.
+ */
+int mgw_sdp_choose_t38(const struct mgw_sdp *sdp, struct mgw_sdp_agreed *out);
+
+/* Our T.38 offer (a re-INVITE on a fax tone): one image stream. */
+int mgw_sdp_write_offer_t38(char *buf, size_t size,
+			    const struct mgw_sdp_local *local);
+
 /* Our offer: every codec of `prefs` and telephone-event. Returns the
  * length written or -ENOSPC. */
 int mgw_sdp_write_offer(char *buf, size_t size,
 			const struct mgw_sdp_local *local,
 			const struct mgw_codec_pref *prefs, unsigned nprefs);
 
-/* Our answer to `offer`: the agreed codec on the audio m-line, the other
- * m-lines refused. Returns the length written or -ENOSPC. */
+/* Our answer to `offer`: the agreed codec on its m-line (audio, or
+ * image for "t38"), the other m-lines refused. Returns the length
+ * written or -ENOSPC. */
 int mgw_sdp_write_answer(char *buf, size_t size,
 			 const struct mgw_sdp_local *local,
 			 const struct mgw_sdp *offer,

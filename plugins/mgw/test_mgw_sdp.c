@@ -152,6 +152,33 @@ static void test_offer_answer(void)
 	   "the answer's PCMU and telephone-event are accepted");
 }
 
+static void test_t38(void)
+{
+	static const char reinvite[] = "v=0\r\nc=IN IP4 10.0.0.1\r\n"
+				       "m=audio 0 RTP/AVP 8\r\n"
+				       "m=image 4002 udptl t38\r\n"
+				       "a=T38FaxVersion:0\r\n";
+	struct mgw_sdp_local l = { .addr = "127.0.0.1", .port = 20004,
+				   .sess_id = 9, .sess_version = 4 };
+	struct mgw_sdp s;
+	struct mgw_sdp_agreed a;
+	char buf[1024];
+
+	mgw_sdp_parse(reinvite, strlen(reinvite), &s);
+	ok(mgw_sdp_choose_t38(&s, &a) == 0 && strcmp(a.codec, "t38") == 0 &&
+		   a.port == 4002 && a.media == 1,
+	   "a T.38 re-offer is chosen as codec t38 on the image stream");
+	ok(mgw_sdp_write_answer(buf, sizeof(buf), &l, &s, &a) > 0 &&
+		   strstr(buf, "m=audio 0 RTP/AVP 8\r\n") &&
+		   strstr(buf, "m=image 20004 udptl t38\r\n") &&
+		   strstr(buf, "a=T38FaxUdpEC:t38UDPRedundancy\r\n"),
+	   "the answer: audio refused, image accepted with T.38 attributes");
+	ok(mgw_sdp_write_offer_t38(buf, sizeof(buf), &l) > 0 &&
+		   mgw_sdp_parse(buf, strlen(buf), &s) == 0 &&
+		   mgw_sdp_choose_t38(&s, &a) == 0,
+	   "our T.38 offer parses back as T.38");
+}
+
 /* Zero crossings of a block: 2 per cycle. */
 static int crossings(const uint8_t *b)
 {
@@ -202,11 +229,12 @@ static void test_tones(void)
 
 int main(void)
 {
-	tap_plan(31);
+	tap_plan(34);
 	test_parse();
 	test_choose();
 	test_refusals();
 	test_offer_answer();
+	test_t38();
 	test_tones();
 	return tap_done();
 }
