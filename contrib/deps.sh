@@ -12,7 +12,7 @@ PACKAGES="
   libpri-dev dahdi-source
   libsqlite3-dev sqlite3 libssl-dev openssl libxml2-dev
   valgrind clang libclang-rt-14-dev
-  sip-tester iproute2 util-linux procps psmisc python3 dnsmasq-base
+  sip-tester iproute2 util-linux procps psmisc python3 dnsmasq-base tshark
   kamailio kamailio-ims-modules kamailio-presence-modules
 "
 
