@@ -188,6 +188,11 @@ static void on_dchan(struct pri_span *span, int up)
 	if (span->up == up)
 		return;
 	span->up = up;
+	if (span->alarm) { /* users heard of it with the alarm */
+		tnd_notice("span %d: D-channel %s during the alarm",
+			   span->number, up ? "up" : "down");
+		return;
+	}
 	if (up) {
 		tnd_notice("span %d: D-channel up", span->number);
 		if (span->restart_on_up)

@@ -496,12 +496,23 @@ void pri_span_alarm(struct pri_span *span, int on)
 	span->alarm = !!on;
 	tnd_notice("span %d: layer 1 %s", span->number,
 		   on ? "alarm: clearing every call" : "alarm cleared");
-	if (!on)
+	/*
+	 * span->up stays libpri's view of the D-channel: a short alarm may
+	 * end before Q.921 notices the loss, and then no DCHAN_UP follows.
+	 * Users see the span go down with the alarm and come back with its
+	 * clearing when the link is (still) up, or with DCHAN_UP later.
+	 */
+	if (!on) {
+		if (span->up) {
+			if (span->restart_on_up)
+				pri_span_restart(span, 0);
+			pri_emit_span(span, TND_PRI_EV_SPAN_UP, 0);
+		}
 		return;
+	}
 	while (span->calls)
 		pri_call_fsm(span->calls, PRI_CE_SPAN_DOWN, &in);
 	if (span->up) {
-		span->up = 0;
 		pri_count(PRI_CNT_DCHAN_DOWN);
 		pri_emit_span(span, TND_PRI_EV_SPAN_DOWN, 0);
 	}

@@ -639,6 +639,11 @@ static void alarm_mid_call(void)
 	   "alarm: the call is released with cause 38, span down");
 	place("2000", 0, 0, 0, &rc);
 	ok(rc == -ENETDOWN, "alarm: no call while the span is down");
+	app.span_ups = 0;
+	pri_span_alarm(span, 0);
+	ok(app.span_ups == 1, "alarm cleared: the span is up again");
+	place("2000", 0, 0, 0, &rc);
+	ok(rc == 0 && WAIT(app.connects == 2), "alarm cleared: calls again");
 	lab_close();
 }
 
