@@ -418,9 +418,70 @@ static int define_avps(void)
 	return 0;
 }
 
+/*
+ * freeDiameter's base dictionary gives AAR and CCR the rules of RFC 7155
+ * and RFC 4006, and the parser enforces them on every application that
+ * reuses those command codes. Rx (TS 29.214) and Gx (TS 29.212) differ:
+ * an Rx AAR has no Auth-Request-Type, a Gx CCR no Service-Context-Id, and
+ * an answer may carry an Experimental-Result instead of a Result-Code.
+ * Enforced, they refuse conformant requests with 5005 and drop such
+ * answers without a word. Those rules become optional.
+ */
+struct relaxed_rule {
+	uint32_t cmd;
+	bool request;
+	const char *avp;
+};
+
+static const struct relaxed_rule relaxed_rules[] = {
+	{ DIA_CMD_AAR, true, "Auth-Request-Type" },
+	{ DIA_CMD_AAR, false, "Auth-Request-Type" },
+	{ DIA_CMD_AAR, false, "Result-Code" },
+	{ DIA_CMD_CCR, true, "Service-Context-Id" },
+	{ DIA_CMD_CCR, false, "Result-Code" },
+};
+
+static int relax_rule(const struct relaxed_rule *r)
+{
+	struct dict_rule_request q = { dia_dict_cmd(r->cmd, r->request), NULL };
+	struct dict_object *rule = NULL;
+	struct dict_rule_data data;
+
+	if (!q.rule_parent ||
+	    fd_dict_search(fd_g_config->cnf_dict, DICT_AVP, AVP_BY_NAME,
+			   r->avp, &q.rule_avp, ENOENT) ||
+	    fd_dict_search(fd_g_config->cnf_dict, DICT_RULE,
+			   RULE_BY_AVP_AND_PARENT, &q, &rule, ENOENT) ||
+	    fd_dict_getval(rule, &data))
+		return 0; /* no such rule: nothing to relax */
+	if (data.rule_position == RULE_OPTIONAL)
+		return 0;
+	data.rule_position = RULE_OPTIONAL;
+	data.rule_order = 0;
+	data.rule_min = 0;
+	if (fd_dict_delete(rule) ||
+	    fd_dict_new(fd_g_config->cnf_dict, DICT_RULE, &data,
+			q.rule_parent, NULL)) {
+		tnd_error("dictionary: cannot make %s optional in command %u",
+			  r->avp, r->cmd);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int relax_rules(void)
+{
+	for (size_t i = 0; i < sizeof(relaxed_rules) / sizeof(relaxed_rules[0]);
+	     i++)
+		if (relax_rule(&relaxed_rules[i]))
+			return -EINVAL;
+	return 0;
+}
+
 int dia_dict_setup(void)
 {
-	if (define_vendor() || define_apps() || define_cmds() || define_avps())
+	if (define_vendor() || define_apps() || define_cmds() ||
+	    define_avps() || relax_rules())
 		return -EINVAL;
 	return 0;
 }

@@ -259,6 +259,7 @@ static void copy_app_avps(struct msg *req, struct msg *ans)
 	struct dia_avp *a = (struct dia_avp *)ans;
 	struct avp *vsai = child_of(req, 260, 0);  /* VSAI */
 	struct avp *state = child_of(req, 277, 0); /* Auth-Session-State */
+	struct avp *app = child_of(req, 258, 0);   /* Auth-Application-Id */
 	struct avp_hdr *h;
 
 	if (vsai) {
@@ -273,6 +274,8 @@ static void copy_app_avps(struct msg *req, struct msg *ans)
 					      "Auth-Application-Id", &v) == 0)
 			dia_service.add_u32(g, "Auth-Application-Id", v);
 	}
+	if (app && fd_msg_avp_hdr(app, &h) == 0 && h->avp_value)
+		dia_service.add_u32(a, "Auth-Application-Id", h->avp_value->u32);
 	if (state && fd_msg_avp_hdr(state, &h) == 0 && h->avp_value)
 		dia_service.add_u32(a, "Auth-Session-State",
 				    (uint32_t)h->avp_value->i32);
