@@ -11,7 +11,7 @@ PACKAGES="
   libfreediameter-dev freediameter-extensions
   libpri-dev dahdi-source
   libsqlite3-dev sqlite3 libssl-dev openssl libxml2-dev
-  valgrind clang libclang-rt-14-dev
+  valgrind clang libclang-rt-14-dev linux-perf
   sip-tester iproute2 util-linux procps psmisc python3 dnsmasq-base tshark
   kamailio kamailio-ims-modules kamailio-presence-modules
 "

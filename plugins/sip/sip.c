@@ -75,6 +75,15 @@ static const struct tnd_param sip_params[] = {
 	P("record_route", TND_BOOL, record_route, "yes",
 	  "proxy: Record-Route dialog-creating requests (both sides when "
 	  "transports differ, RFC 5658)", .flags = 0),
+	P("timer_c_ms", TND_UINT, timer_c_ms, "185000",
+	  "proxy: RFC 3261 Timer C, how long an INVITE branch may stay "
+	  "without a final response after its last provisional one (then "
+	  "CANCEL, or a 408 of the branch when none came)", .min = 100,
+	  .max = 3600000),
+	P("recurse_3xx", TND_BOOL, recurse_3xx, "no",
+	  "proxy: on a 3xx to a request a handler forwarded to a target "
+	  "(proxy, proxy_fork), try its Contacts instead of passing the "
+	  "3xx back (RFC 3261 16.7 step 5)", .flags = 0),
 	P("tls_cert", TND_STR, tls_cert, "",
 	  "PEM certificate chain of TLS listeners (and offered to servers "
 	  "that ask)", .flags = 0),

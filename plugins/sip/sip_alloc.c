@@ -7,15 +7,24 @@
  * record). With glibc's allocator that was about a third of the proxy's
  * user time: small-bin churn, malloc_consolidate on each transaction, and
  * the heap top trimmed and grown again (brk and page faults) many times a
- * second. Freed blocks here go to a per-thread list of their size class
- * and are handed out again; each list keeps at most about 1 MB. Blocks
- * larger than the largest class go to malloc directly.
+ * second. Freed blocks here go to a list of their size class and are
+ * handed out again; each list keeps at most about 1 MB. Blocks larger
+ * than the largest class go to malloc directly.
+ *
+ * The lists belong to the thread that installed the hooks (the node's
+ * loop thread, the only one that drives SIP). Other threads get plain
+ * malloc'd blocks and free to the C library. This replaced per-thread
+ * lists: in a dlopen'ed module every _Thread_local access is a call to
+ * __tls_get_addr, measured at 2% of the proxy's user time
+ * (contrib/bench/sip-proxy-profile), for lists only one thread used.
  *
  * Every block starts with a header naming its class and a magic word, so
  * free() of a block libosip2 got before the hooks were set is passed to
  * the C library. Sanitizer builds keep glibc's allocator, so ASan still
  * sees every use after free.
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,23 +59,27 @@ struct block {
 	/* the user's bytes follow, 16-byte aligned */
 };
 
-struct free_block {
-	struct free_block *next;
-};
-
+/* Free blocks of each class on a stack of pointers: handing one out
+ * reads the stack's top (hot), not the block (cold: a linked list of
+ * free blocks stalled on that load, most of pool_malloc's time). */
 struct pool {
-	struct free_block *head[NCLASSES];
+	struct block **stack[NCLASSES];
 	uint32_t count[NCLASSES];
+	uint32_t cap[NCLASSES];
 };
 
-static _Thread_local struct pool pool;
+static struct pool pool;
+static pthread_t owner;
 
-static uint32_t class_of(size_t size)
+/* Class of each size up to SMALL_MAX, by 16-byte steps: most of
+ * libosip2's blocks, found without a search. */
+#define SMALL_MAX 1024
+static uint8_t small_class[SMALL_MAX / 16 + 1];
+
+static uint32_t class_search(size_t size)
 {
 	uint32_t lo = 0, hi = NCLASSES;
 
-	if (size > class_size[NCLASSES - 1])
-		return BIG;
 	while (lo < hi) { /* the first class that fits */
 		uint32_t mid = (lo + hi) / 2;
 
@@ -78,15 +91,27 @@ static uint32_t class_of(size_t size)
 	return lo;
 }
 
+static uint32_t class_of(size_t size)
+{
+	if (size <= SMALL_MAX)
+		return small_class[(size + 15) / 16];
+	if (size > class_size[NCLASSES - 1])
+		return BIG;
+	return class_search(size);
+}
+
+static bool is_owner(void)
+{
+	return pthread_equal(pthread_self(), owner);
+}
+
 static void *pool_malloc(size_t size)
 {
-	uint32_t cls = class_of(size);
+	uint32_t cls = is_owner() ? class_of(size) : BIG;
 	struct block *b;
 
-	if (cls != BIG && pool.head[cls]) {
-		b = (struct block *)pool.head[cls];
-		pool.head[cls] = pool.head[cls]->next;
-		pool.count[cls]--;
+	if (cls != BIG && pool.count[cls]) {
+		b = pool.stack[cls][--pool.count[cls]];
 	} else {
 		b = malloc(sizeof(*b) + (cls == BIG ? size : class_size[cls]));
 		if (!b)
@@ -111,13 +136,11 @@ static void pool_free(void *p)
 	}
 	cls = b->cls;
 	b->magic = 0;
-	if (cls == BIG || pool.count[cls] >= POOL_BYTES / class_size[cls]) {
+	if (cls == BIG || !is_owner() || pool.count[cls] >= pool.cap[cls]) {
 		free(b);
 		return;
 	}
-	((struct free_block *)b)->next = pool.head[cls];
-	pool.head[cls] = (struct free_block *)b;
-	pool.count[cls]++;
+	pool.stack[cls][pool.count[cls]++] = b;
 }
 
 static void *pool_realloc(void *p, size_t size)
@@ -144,24 +167,32 @@ static void *pool_realloc(void *p, size_t size)
 
 void sip_alloc_install(void)
 {
-	if (SIP_POOL)
-		osip_set_allocators(pool_malloc, pool_realloc, pool_free);
+	if (!SIP_POOL)
+		return;
+	for (size_t i = 0; i < sizeof(small_class); i++)
+		small_class[i] = (uint8_t)class_search(i * 16);
+	for (uint32_t c = 0; c < NCLASSES; c++) {
+		uint32_t cap = POOL_BYTES / class_size[c];
+
+		pool.stack[c] = malloc(cap * sizeof(*pool.stack[c]));
+		pool.cap[c] = pool.stack[c] ? cap : 0; /* no stack: no pool */
+	}
+	owner = pthread_self();
+	osip_set_allocators(pool_malloc, pool_realloc, pool_free);
 }
 
 /* After everything libosip2 gave us is freed: the C library again, and
- * the lists of this thread back to it. */
+ * the lists back to it (on the thread that installed the hooks). */
 void sip_alloc_uninstall(void)
 {
 	if (!SIP_POOL)
 		return;
 	osip_set_allocators(NULL, NULL, NULL);
 	for (uint32_t c = 0; c < NCLASSES; c++) {
-		while (pool.head[c]) {
-			struct free_block *f = pool.head[c];
-
-			pool.head[c] = f->next;
-			free(f);
-		}
-		pool.count[c] = 0;
+		while (pool.count[c])
+			free(pool.stack[c][--pool.count[c]]);
+		free(pool.stack[c]);
+		pool.stack[c] = NULL;
+		pool.cap[c] = 0;
 	}
 }

@@ -241,7 +241,7 @@ static void cancel_input(struct sip_msg *m)
 	sip_txn_respond(t, 200, NULL, NULL, NULL, NULL, 0);
 	if (sip_txn_is_final(ist))
 		return;
-	if (sip_service_cancel(ist) || sip_proxy_cancel(ist))
+	if (sip_service_cancel(ist, m) || sip_proxy_cancel(ist))
 		return;
 	sip_txn_respond(ist, 487, NULL, NULL, NULL, NULL, 0);
 }

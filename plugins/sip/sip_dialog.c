@@ -38,6 +38,7 @@ struct sip_dialog {
 	uint32_t local_cseq, remote_cseq, invite_cseq;
 	/* UAS */
 	struct sip_request *invite;
+	struct sip_request *reinvite; /* a re-INVITE the user holds */
 	bool peer_100rel, peer_timer;
 	char *ok_wire, *rel_wire;
 	size_t ok_len, rel_len;
@@ -130,6 +131,8 @@ static void dialog_free(struct sip_dialog *d)
 	sip_timer_cancel(&d->se_timer);
 	if (d->invite)
 		sip_request_release(d->invite);
+	if (d->reinvite)
+		d->reinvite->reinvite_of = NULL;
 	if (d->inv)
 		sip_client_forget(d->inv);
 	free(d->local_uri);
@@ -422,6 +425,17 @@ static struct sip_dialog *dialog_new(const struct sip_dialog_ops *ops,
 
 /* ---- UAS ---------------------------------------------------------------------- */
 
+/* RFC 3261 9.2: a CANCEL ended the INVITE (answered 487 already). */
+static void on_invite_cancelled(struct sip_request *req,
+				const struct sip_message *cancel, void *arg)
+{
+	struct sip_dialog *d = arg;
+
+	(void)req;
+	tnd_debug("dialog %s: INVITE cancelled", d->call_id);
+	end(d, 487, cancel->m);
+}
+
 struct sip_dialog *sip_dialog_accept(struct sip_request *req,
 				     const struct sip_dialog_ops *ops,
 				     void *arg)
@@ -479,6 +493,7 @@ struct sip_dialog *sip_dialog_accept(struct sip_request *req,
 		return NULL;
 	}
 	table_add(d);
+	sip_request_on_cancel(d->invite, on_invite_cancelled, d);
 	return d;
 }
 
@@ -584,6 +599,71 @@ int sip_dialog_reply(struct sip_dialog *d, int status, const char *reason,
 	return 0;
 }
 
+void sip_dialog_reinvite_gone(struct sip_request *req)
+{
+	struct sip_dialog *d = req->reinvite_of;
+
+	if (d && d->reinvite == req)
+		d->reinvite = NULL;
+	req->reinvite_of = NULL;
+}
+
+/* Keep the 2xx's bytes and resend them (T1, doubling to T2) until the ACK
+ * or 64*T1, over streams too: the ACK is end to end (RFC 3261 13.3.1.4). */
+static void resend_ok_until_ack(struct sip_dialog *d, const char *wire,
+				size_t len, const struct sip_peer *to)
+{
+	free(d->ok_wire);
+	d->ok_wire = malloc(len);
+	d->ok_len = d->ok_wire ? len : 0;
+	if (!d->ok_wire)
+		return;
+	memcpy(d->ok_wire, wire, len);
+	d->ok_to = *to;
+	d->ok_interval = (unsigned)sip_cfg->t1_ms;
+	d->ok_giveup = sip_now_ms() + 64 * sip_cfg->t1_ms;
+	sip_timer_at(&d->ok_timer, sip_now_ms() + d->ok_interval);
+}
+
+int sip_dialog_reinvite_ok(struct sip_request *req, int status,
+			   const char *reason, const char *headers,
+			   const char *body_type, const void *body,
+			   size_t body_len)
+{
+	struct sip_dialog *d = req->reinvite_of;
+	struct sip_txn *t = req->t;
+	const struct sip_listener *l = req->view.m->src.listener;
+	struct sip_buf extra = { 0 }, wire = { 0 };
+	osip_message_t *r;
+	int rc;
+
+	if (!reason)
+		reason = sip_reason(status);
+	/* RFC 3261 12.2.2: a target refresh's 2xx carries our Contact */
+	if (l && !(headers && strcasestr(headers, "Contact:")))
+		sip_buf_printf(&extra, "Contact: <sip:%s:%d%s>\r\n", l->host,
+			       l->port, l->proto == SIP_TCP ? ";transport=tcp" :
+			       l->proto == SIP_TLS ? ";transport=tls" : "");
+	if (headers)
+		sip_buf_str(&extra, headers);
+	rc = extra.failed ? -ENOMEM :
+	     sip_rsp_build(&wire, &t->rsp, status, reason, t->to_tag,
+			   extra.data, body_type, body, body_len);
+	r = rc == 0 ? sip_txn_machine_response(t, status, reason) : NULL;
+	if (rc == 0 && !r)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		struct sip_peer to = t->peer;
+
+		rc = sip_txn_respond_msg(t, r, wire.data, wire.len);
+		if (rc == 0 && !d->ended)
+			resend_ok_until_ack(d, wire.data, wire.len, &to);
+	}
+	sip_buf_free(&extra);
+	sip_buf_free(&wire);
+	return rc;
+}
+
 bool sip_dialog_ack(struct sip_msg *m)
 {
 	char from_tag[64], to_tag[64], call_id[128];
@@ -654,6 +734,12 @@ static void to_user(struct sip_dialog *d, struct sip_msg *m, struct sip_txn *t)
 		if (!req) {
 			sip_txn_respond(t, 500, NULL, NULL, NULL, NULL, 0);
 			return;
+		}
+		if (m->method == SIP_M_INVITE) {
+			if (d->reinvite)
+				d->reinvite->reinvite_of = NULL;
+			d->reinvite = req;
+			req->reinvite_of = d;
 		}
 		v = d->ops->request(d, req, d->arg);
 		ended = sip_request_done(req);

@@ -57,6 +57,29 @@ struct cache_entry {
 static struct cache_entry *cache;
 static unsigned ncache;
 
+/* The whole answer of the last look-up that returned at once. */
+static struct sip_peer last_peers[MAX_TARGETS];
+static unsigned last_n;
+
+static void remember(const struct sip_peer *peers, unsigned n)
+{
+	last_n = n < MAX_TARGETS ? n : MAX_TARGETS;
+	memcpy(last_peers, peers, last_n * sizeof(peers[0]));
+}
+
+void sip_dns_forget_last(void)
+{
+	last_n = 0;
+}
+
+unsigned sip_dns_alternatives(struct sip_peer *peers, unsigned max)
+{
+	unsigned n = last_n < max ? last_n : max;
+
+	memcpy(peers, last_peers, n * sizeof(peers[0]));
+	return n;
+}
+
 static void cache_key(char *key, size_t size, const char *host, int port,
 		      int proto, bool sips)
 {
@@ -524,9 +547,12 @@ int sip_dns_resolve(const char *host, int port, int proto, bool sips,
 
 	cache_key(key, sizeof(key), host, port, proto, sips);
 	e = cache_find(key);
+	sip_dns_forget_last();
 	if (e) {
-		if (e->rc == 0)
+		if (e->rc == 0) {
 			*out = e->peers[0];
+			remember(e->peers, e->n);
+		}
 		return e->rc == 0 ? 0 : e->rc;
 	}
 	if (!ready || strlen(host) >= sizeof(q->host))
@@ -558,8 +584,10 @@ int sip_dns_resolve(const char *host, int port, int proto, bool sips,
 	if (q->done) { /* answered from c-ares's own files at once */
 		int rc = q->rc;
 
-		if (rc == 0)
+		if (rc == 0) {
 			*out = q->peers[0];
+			remember(q->peers, q->npeers);
+		}
 		free(q);
 		return rc;
 	}

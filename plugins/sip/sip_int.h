@@ -58,6 +58,8 @@ struct sip_cfg {
 	char *aliases;
 	char *hosts;
 	int record_route;
+	unsigned long long timer_c_ms;
+	int recurse_3xx;
 	char *tls_cert, *tls_key, *tls_ca;
 	int tls_verify_client, tls_verify_server;
 	char *tls_min_version;
@@ -455,6 +457,12 @@ void sip_proxy_request(struct sip_msg *m, struct sip_txn *t);
  * when NULL (a handler's proxy() call). 0 or -errno before anything
  * was sent. */
 int sip_proxy_route(struct sip_msg *m, struct sip_txn *t, const char *target);
+/* Max-Forwards of a request, -1 when it has none. */
+int sip_msg_max_forwards(const struct sip_msg *m);
+/* Forward in `t` to several targets (sip->proxy_fork(), SIP_FORK_*
+ * flags of tandem/sip.h). 0 (answered or forwarded) or -EINVAL. */
+int sip_proxy_fork(struct sip_msg *m, struct sip_txn *t,
+		   const char *const *targets, unsigned n, unsigned flags);
 /* RFC 3261 9.1: CANCEL the INVITE of client transaction `ict`. */
 int sip_send_cancel(struct sip_txn *ict, const struct sip_peer *to);
 /* A response that matched no client transaction (RFC 3261 16.7 / 16.11). */
@@ -484,6 +492,13 @@ int sip_dns_resolve(const char *host, int port, int proto, bool sips,
 		    struct sip_dns_query **handle);
 /* The query's cb will not run (the query ends on its own). */
 void sip_dns_cancel(struct sip_dns_query *q);
+/*
+ * RFC 3263 4.3 failover: the ordered next hops of the last look-up that
+ * returned 0 at once (the first is what it set), right after that call;
+ * 0 when it was no DNS answer (an address, `hosts`).
+ */
+unsigned sip_dns_alternatives(struct sip_peer *peers, unsigned max);
+void sip_dns_forget_last(void);
 
 /*
  * Next hop of a URI: numeric host, static `hosts`, or RFC 3263. Returns 0

@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "sip_int.h"
+#include "tandem/sip.h"
 
 enum sip_mode sip_mode;
 
@@ -37,6 +38,7 @@ static size_t nhosts;
 static unsigned nctx;
 
 struct proxy_ctx;
+struct route_plan;
 
 struct proxy_branch {
 	struct proxy_ctx *ctx;
@@ -45,6 +47,33 @@ struct proxy_branch {
 	int status;		/* final status, 0 while pending */
 	bool provisional;	/* a 1xx came: a CANCEL may be sent */
 	bool cancel_pending;
+	/* RFC 3261 16.8 Timer C (INVITE); after the CANCEL it sent, the
+	 * branch gets 64*T1 more for its 487 */
+	struct sip_tnode timer_c;
+	bool c_cancelled;
+	/* a forked branch whose next hop is being located (RFC 3263) */
+	struct sip_dns_query *query;
+	char *target;
+};
+
+#define PROXY_FORK_MAX SIP_FORK_MAX /* branches of one request */
+
+/*
+ * What a forking context keeps to start branches after the request was
+ * processed (serial search, 3xx recursion): the request's bytes and scan,
+ * libosip2's copy (cloned for each branch's machine), how its Route
+ * header was processed, and the target set (RFC 3261 16.5).
+ */
+struct proxy_fork {
+	char *raw;
+	struct sip_scan scan;
+	struct sip_msg m;
+	osip_message_t *orig;
+	struct route_plan *plan;
+	uint32_t loop;
+	bool serial, recurse;
+	char *targets[PROXY_FORK_MAX];
+	unsigned ntargets, next; /* next: the first target not tried */
 };
 
 /* RFC 3261 16's response context. */
@@ -57,8 +86,10 @@ struct proxy_ctx {
 	osip_message_t *best_rsp;
 	char *best_wire;
 	size_t best_len;
+	bool stopped;		/* 2xx, 6xx or CANCEL: no new branches */
+	struct proxy_fork *fork; /* NULL: one branch, no recursion */
 	unsigned nbranches;
-	struct proxy_branch br[]; /* as many as targets (one, so far) */
+	struct proxy_branch br[]; /* as many as targets */
 };
 
 /* ---- Configuration ---------------------------------------------------------- */
@@ -151,6 +182,7 @@ int sip_resolve_uri(const osip_uri_t *uri, struct sip_peer *to,
 	bool sips;
 	int port;
 
+	sip_dns_forget_last();
 	if (!uri || !uri->scheme || !uri->host)
 		return -EINVAL;
 	sips = strcasecmp(uri->scheme, "sips") == 0;
@@ -267,7 +299,7 @@ static bool is_loop(const struct sip_msg *m, const char *prefix)
 	return false;
 }
 
-static int max_forwards(const struct sip_msg *m)
+int sip_msg_max_forwards(const struct sip_msg *m)
 {
 	const struct sip_hdr *h = sip_scan_hdr(m->scan, SIP_H_MAX_FORWARDS, 0);
 
@@ -581,10 +613,30 @@ static void drop_top_via(osip_message_t *rsp)
 
 /* ---- Response context --------------------------------------------------------- */
 
+static void fork_free(struct proxy_fork *f)
+{
+	if (!f)
+		return;
+	free(f->raw);
+	if (f->orig)
+		osip_message_free(f->orig);
+	if (f->plan && f->plan->new_uri)
+		osip_uri_free(f->plan->new_uri);
+	free(f->plan);
+	for (unsigned i = 0; i < f->ntargets; i++)
+		free(f->targets[i]);
+	free(f);
+}
+
 static void ctx_unref(struct proxy_ctx *ctx)
 {
 	if (--ctx->refs)
 		return;
+	for (unsigned i = 0; i < ctx->nbranches; i++) {
+		sip_timer_cancel(&ctx->br[i].timer_c);
+		free(ctx->br[i].target);
+	}
+	fork_free(ctx->fork);
 	if (ctx->best_rsp)
 		osip_message_free(ctx->best_rsp);
 	free(ctx->best_wire);
@@ -630,7 +682,22 @@ static bool all_final(const struct proxy_ctx *ctx)
 	return true;
 }
 
+/* More targets to try (serial search, 3xx recursion)? */
+static bool more_targets(const struct proxy_ctx *ctx)
+{
+	return ctx->fork && !ctx->stopped && !ctx->cancelled &&
+	       ctx->fork->next < ctx->fork->ntargets;
+}
+
+/* RFC 3261 16.7 step 4: every branch has its final response and the
+ * target set is exhausted. */
+static bool ctx_done(const struct proxy_ctx *ctx)
+{
+	return all_final(ctx) && !more_targets(ctx);
+}
+
 static void send_cancel(struct proxy_branch *b);
+static void start_targets(struct proxy_ctx *ctx);
 
 static void cancel_others(struct proxy_ctx *ctx, const struct proxy_branch *keep)
 {
@@ -722,6 +789,29 @@ static void keep_best(struct proxy_branch *b, struct sip_msg *m)
 	ctx->best_status = b->status;
 }
 
+static void send_best(struct proxy_ctx *ctx);
+
+/* A branch ended without a 2xx: the next target (serial), or the best
+ * response once nothing is pending. */
+static void after_failure(struct proxy_ctx *ctx)
+{
+	if (more_targets(ctx) && (!ctx->fork->serial || all_final(ctx)))
+		start_targets(ctx);
+	if (ctx_done(ctx))
+		send_best(ctx);
+}
+
+/* A branch that got no response (or could not be sent): RFC 3261 16.8,
+ * as if it had answered `code` (408 for a timeout). */
+static void branch_failed(struct proxy_branch *b, int code)
+{
+	sip_timer_cancel(&b->timer_c);
+	b->status = code;
+	if (!b->ctx->best_status)
+		b->ctx->best_status = code;
+	after_failure(b->ctx);
+}
+
 static void send_best(struct proxy_ctx *ctx)
 {
 	if (!ctx->server)
@@ -738,6 +828,66 @@ static void send_best(struct proxy_ctx *ctx)
 			NULL, NULL, NULL, NULL, 0);
 }
 
+/* Add a URI to the target set unless it is there (RFC 3261 16.5). */
+static bool target_add(struct proxy_fork *f, const char *uri)
+{
+	for (unsigned i = 0; i < f->ntargets; i++)
+		if (strcmp(f->targets[i], uri) == 0)
+			return false;
+	if (f->ntargets == PROXY_FORK_MAX)
+		return false;
+	f->targets[f->ntargets] = strdup(uri);
+	return f->targets[f->ntargets] && ++f->ntargets;
+}
+
+/* RFC 3261 16.7 step 5: recurse on the Contacts of a 3xx; returns how
+ * many new targets it gave (0: the 3xx competes as a response). */
+static unsigned recurse_on(struct proxy_ctx *ctx, const osip_message_t *rsp)
+{
+	unsigned added = 0;
+	osip_contact_t *c;
+	char *uri;
+
+	if (!ctx->fork || !ctx->fork->recurse || ctx->stopped ||
+	    ctx->cancelled)
+		return 0;
+	for (int i = 0; (c = osip_list_get(&rsp->contacts, i)); i++) {
+		if (!c->url || osip_uri_to_str(c->url, &uri) != 0)
+			continue;
+		if (target_add(ctx->fork, uri)) {
+			tnd_info("3xx to a %s: recursing to %s",
+				 sip_method_name(ctx->method), uri);
+			added++;
+		}
+		osip_free(uri);
+	}
+	return added;
+}
+
+#define BRANCH_OF_TIMER(node)                                                \
+	((struct proxy_branch *)((char *)(node) -                            \
+				 offsetof(struct proxy_branch, timer_c)))
+
+/* RFC 3261 16.8: Timer C fired on an INVITE branch. */
+static void on_timer_c(struct sip_tnode *node)
+{
+	struct proxy_branch *b = BRANCH_OF_TIMER(node);
+
+	if (b->status || !b->client)
+		return;
+	if (b->provisional && !b->c_cancelled) {
+		tnd_info("Timer C: no final response to an INVITE branch, "
+			 "cancelling it");
+		b->c_cancelled = true;
+		send_cancel(b);
+		/* its 487 should follow; if not, the branch is given up */
+		sip_timer_at(&b->timer_c, sip_now_ms() + 64 * sip_cfg->t1_ms);
+		return;
+	}
+	tnd_info("Timer C: an INVITE branch got no answer: taken as 408");
+	branch_failed(b, 408);
+}
+
 static void on_branch_response(struct sip_txn *ct, osip_message_t *rsp,
 			       struct sip_msg *m, void *arg)
 {
@@ -747,6 +897,10 @@ static void on_branch_response(struct sip_txn *ct, osip_message_t *rsp,
 	(void)ct;
 	if (code < 200) {
 		b->provisional = true;
+		/* 16.7 step 2: a provisional response resets Timer C */
+		if (sip_timer_armed(&b->timer_c) && !b->c_cancelled)
+			sip_timer_at(&b->timer_c,
+				     sip_now_ms() + sip_cfg->timer_c_ms);
 		if (b->cancel_pending) {
 			send_cancel(b);
 			b->cancel_pending = false;
@@ -755,18 +909,24 @@ static void on_branch_response(struct sip_txn *ct, osip_message_t *rsp,
 			forward_response(b, m);
 		return;
 	}
+	sip_timer_cancel(&b->timer_c);
 	b->status = code;
 	if (code < 300) {
 		forward_response(b, m);
+		b->ctx->stopped = true;
 		if (b->ctx->method == SIP_M_INVITE)
 			cancel_others(b->ctx, b); /* 16.7 step 10 */
 		return;
 	}
-	if (code >= 600)
+	if (code >= 600) {
+		/* 16.7 step 5: no new branches; the others are cancelled */
+		b->ctx->stopped = true;
 		cancel_others(b->ctx, b);
-	keep_best(b, m);
-	if (all_final(b->ctx))
-		send_best(b->ctx);
+	}
+	/* 16.7 step 5: a 3xx's Contacts may join the target set instead */
+	if (code >= 400 || recurse_on(b->ctx, rsp) == 0)
+		keep_best(b, m);
+	after_failure(b->ctx);
 }
 
 static void on_branch_timeout(struct sip_txn *ct, void *arg)
@@ -777,11 +937,7 @@ static void on_branch_timeout(struct sip_txn *ct, void *arg)
 	if (b->status)
 		return;
 	/* RFC 3261 16.8: a timeout is a 408 of that branch */
-	b->status = 408;
-	if (!b->ctx->best_status)
-		b->ctx->best_status = 408;
-	if (all_final(b->ctx))
-		send_best(b->ctx);
+	branch_failed(b, 408);
 }
 
 static void on_branch_end(struct sip_txn *ct, void *arg)
@@ -790,13 +946,9 @@ static void on_branch_end(struct sip_txn *ct, void *arg)
 
 	(void)ct;
 	b->client = NULL;
-	if (!b->status) {
-		b->status = 408;
-		if (!b->ctx->best_status)
-			b->ctx->best_status = 408;
-		if (all_final(b->ctx))
-			send_best(b->ctx);
-	}
+	sip_timer_cancel(&b->timer_c);
+	if (!b->status)
+		branch_failed(b, 408);
 	ctx_unref(b->ctx);
 }
 
@@ -879,6 +1031,7 @@ bool sip_proxy_cancel(struct sip_txn *ist)
 		return false;
 	ctx = ist->arg;
 	ctx->cancelled = true;
+	ctx->stopped = true;
 	cancel_others(ctx, NULL);
 	return true;
 }
@@ -935,26 +1088,24 @@ static void make_branch(const struct sip_msg *m, uint32_t loop, bool stateful,
 	}
 }
 
-static void forward(struct sip_msg *m, struct sip_txn *t,
-		    struct route_plan *p, uint32_t loop)
+/*
+ * Our Via line (branch in `branch`, 64 bytes) and the bytes of `m` for
+ * the next hop p->to through listener `out` (RFC 3261 16.6 steps 2-8).
+ */
+static int build_forward(const struct sip_msg *m, const struct route_plan *p,
+			 const struct sip_listener *out, uint32_t loop,
+			 bool stateful, char *branch, struct sip_buf *via,
+			 struct sip_buf *wire)
 {
-	struct sip_listener *out = sip_listener_out(p->to.proto, &p->to.addr);
-	struct sip_buf via = { 0 }, rr = { 0 }, wire = { 0 };
+	struct sip_buf rr = { 0 };
 	struct fwd_edit e = { 0 };
-	char branch[64], *ruri = NULL;
-	struct proxy_ctx *ctx;
-	osip_message_t *req;
-	int mf = max_forwards(m);
+	char *ruri = NULL;
+	int mf = sip_msg_max_forwards(m), rc;
 
-	if (!out) {
-		proxy_reply(m, t, 503, NULL);
-		return;
-	}
-	p->to.listener = out;
-	make_branch(m, loop, t != NULL, branch, sizeof(branch));
-	sip_buf_str(&via, out->via);
-	sip_buf_str(&via, branch);
-	sip_buf_add(&via, "\r\n", 2);
+	make_branch(m, loop, stateful, branch, 64);
+	sip_buf_str(via, out->via);
+	sip_buf_str(via, branch);
+	sip_buf_add(via, "\r\n", 2);
 	if (wants_record_route(m))
 		build_rr(&rr, m->src.listener, out);
 	if (p->strict) {
@@ -967,10 +1118,31 @@ static void forward(struct sip_msg *m, struct sip_txn *t,
 	e.drop_first = p->pop;
 	e.drop_last = p->strict;
 	e.nroutes = route_count(m);
-	e.via = via.data;
+	e.via = via->data;
 	e.rr = rr.len ? rr.data : NULL;
 	e.max_forwards = mf < 0 ? 70 : mf - 1;
-	if (via.failed || rr.failed || build_request(&wire, m, &e) < 0) {
+	rc = via->failed || rr.failed ? -ENOMEM : build_request(wire, m, &e);
+	osip_free(ruri);
+	sip_buf_free(&rr);
+	return rc;
+}
+
+static void forward(struct sip_msg *m, struct sip_txn *t,
+		    struct route_plan *p, uint32_t loop)
+{
+	struct sip_listener *out = sip_listener_out(p->to.proto, &p->to.addr);
+	struct sip_buf via = { 0 }, wire = { 0 };
+	char branch[64];
+	struct proxy_ctx *ctx;
+	osip_message_t *req;
+
+	if (!out) {
+		proxy_reply(m, t, 503, NULL);
+		return;
+	}
+	p->to.listener = out;
+	if (build_forward(m, p, out, loop, t != NULL, branch, &via,
+			  &wire) < 0) {
 		proxy_reply(m, t, 500, NULL);
 		goto out;
 	}
@@ -992,6 +1164,7 @@ static void forward(struct sip_msg *m, struct sip_txn *t,
 		goto out;
 	}
 	ctx->br[0] = (struct proxy_branch){ .ctx = ctx, .to = p->to };
+	sip_tnode_init(&ctx->br[0].timer_c, on_timer_c);
 	ctx->nbranches = 1;
 	ctx->refs++;
 	ctx->br[0].client = sip_txn_client_new(req, wire.data, wire.len,
@@ -1003,11 +1176,12 @@ static void forward(struct sip_msg *m, struct sip_txn *t,
 		sip_txn_respond(t, 503, NULL, NULL, NULL, NULL, 0);
 	} else {
 		sip_count(sip_stats.fwd_stateful);
+		if (m->method == SIP_M_INVITE)
+			sip_timer_at(&ctx->br[0].timer_c,
+				     sip_now_ms() + sip_cfg->timer_c_ms);
 	}
 out:
-	osip_free(ruri);
 	sip_buf_free(&via);
-	sip_buf_free(&rr);
 	sip_buf_free(&wire);
 }
 
@@ -1033,7 +1207,7 @@ static int validate(struct sip_msg *m, struct sip_txn *t, uint32_t *loop)
 	char prefix[32];
 
 	/* step 3: Max-Forwards */
-	if (max_forwards(m) == 0) {
+	if (sip_msg_max_forwards(m) == 0) {
 		if (m->method == SIP_M_OPTIONS)
 			sip_core_uas(m, t);
 		else
@@ -1197,6 +1371,9 @@ int sip_proxy_route(struct sip_msg *m, struct sip_txn *t, const char *target)
 		sip_proxy_request(m, t);
 		return 0;
 	}
+	/* 3xx recursion needs what a fork keeps (16.7 step 5) */
+	if (t && sip_cfg->recurse_3xx)
+		return sip_proxy_fork(m, t, &target, 1, SIP_FORK_RECURSE);
 	if (validate(m, t, &loop) < 0)
 		return 0;
 	plan_route(m, &plan);
@@ -1236,6 +1413,223 @@ void sip_proxy_request(struct sip_msg *m, struct sip_txn *t)
 		return;
 	}
 	route_on(m, t, &plan, loop);
+}
+
+/* ---- Forking (RFC 3261 16.5-16.7: parallel and serial search) -------- */
+
+/* A branch's route plan: the request's, with its target as the
+ * Request-URI, which leads unless a Route is left (as sip_proxy_route). */
+static int branch_plan(const struct proxy_branch *b, struct route_plan *p)
+{
+	const struct proxy_fork *f = b->ctx->fork;
+
+	*p = *f->plan;
+	p->new_uri = NULL;
+	if (osip_uri_init(&p->new_uri) != 0)
+		return -ENOMEM;
+	if (osip_uri_parse(p->new_uri, b->target) != 0) {
+		osip_uri_free(p->new_uri);
+		p->new_uri = NULL;
+		return -EINVAL;
+	}
+	p->new_ruri = b->target;
+	p->local = false;
+	if ((int)p->pop >= osip_list_size(&f->orig->routes) -
+				   (p->strict ? 1 : 0)) {
+		p->target = p->new_uri;
+		p->resolve = true;
+	}
+	return 0;
+}
+
+/* Start a branch's client transaction towards p->to. */
+static int branch_send(struct proxy_branch *b, struct route_plan *p)
+{
+	struct proxy_ctx *ctx = b->ctx;
+	struct proxy_fork *f = ctx->fork;
+	struct sip_listener *out = sip_listener_out(p->to.proto, &p->to.addr);
+	struct sip_buf via = { 0 }, wire = { 0 };
+	osip_message_t *req = NULL;
+	char branch[64];
+	int rc;
+
+	if (!out)
+		return -ENETUNREACH;
+	p->to.listener = out;
+	rc = build_forward(&f->m, p, out, f->loop, true, branch, &via, &wire);
+	if (rc == 0 && osip_message_clone(f->orig, &req) != 0)
+		rc = -ENOMEM;
+	if (rc == 0)
+		rc = edit_machine_copy(req, via.data + 5, p);
+	if (rc == 0) {
+		b->to = p->to;
+		ctx->refs++;
+		b->client = sip_txn_client_new(req, wire.data, wire.len, branch,
+					       &p->to, &branch_ops, b);
+		req = NULL; /* the transaction's, or freed by it */
+		if (!b->client) {
+			ctx->refs--;
+			rc = -ECONNREFUSED;
+		}
+	}
+	if (rc == 0) {
+		sip_count(sip_stats.fwd_stateful);
+		if (ctx->method == SIP_M_INVITE)
+			sip_timer_at(&b->timer_c,
+				     sip_now_ms() + sip_cfg->timer_c_ms);
+	}
+	if (req)
+		osip_message_free(req);
+	sip_buf_free(&via);
+	sip_buf_free(&wire);
+	return rc;
+}
+
+static int failure_status(int rc)
+{
+	return rc == -EPROTONOSUPPORT ? 416 :
+	       rc == -EHOSTUNREACH || rc == -ENOENT ? 404 :
+	       rc == -EINVAL ? 400 :
+						      503;
+}
+
+static void on_branch_located(void *arg, int rc, const struct sip_peer *peers,
+			      unsigned n)
+{
+	struct proxy_branch *b = arg;
+	struct proxy_ctx *ctx = b->ctx;
+	struct route_plan p = { 0 };
+
+	(void)n;
+	b->query = NULL;
+	if (rc == 0 && (ctx->stopped || !ctx->server))
+		rc = -ECANCELED;
+	if (rc == 0)
+		rc = branch_plan(b, &p);
+	if (rc == 0) {
+		p.to = peers[0];
+		rc = branch_send(b, &p);
+	}
+	if (p.new_uri)
+		osip_uri_free(p.new_uri);
+	if (rc < 0) {
+		tnd_info("branch to %s not sent: %s", b->target, strerror(-rc));
+		branch_failed(b, rc == -ECANCELED ? 487 : failure_status(rc));
+	}
+	ctx_unref(ctx); /* the look-up's reference */
+}
+
+/* Find the branch's next hop and send it, now or once located. */
+static void branch_start(struct proxy_branch *b)
+{
+	struct route_plan p;
+	int rc = branch_plan(b, &p);
+
+	if (rc == 0 && p.resolve)
+		rc = sip_resolve_uri(p.target, &p.to, on_branch_located, b,
+				     &b->query);
+	if (rc == -EINPROGRESS)
+		b->ctx->refs++;
+	else if (rc == 0)
+		rc = branch_send(b, &p);
+	if (p.new_uri)
+		osip_uri_free(p.new_uri);
+	if (rc < 0 && rc != -EINPROGRESS) {
+		tnd_info("branch to %s not sent: %s", b->target, strerror(-rc));
+		/* not after_failure(): the caller goes on with the set */
+		b->status = failure_status(rc);
+		if (!b->ctx->best_status)
+			b->ctx->best_status = b->status;
+	}
+}
+
+/* Start the targets not tried yet: all of them (parallel) or the next
+ * one that can be sent (serial). */
+static void start_targets(struct proxy_ctx *ctx)
+{
+	struct proxy_fork *f = ctx->fork;
+
+	while (more_targets(ctx) && ctx->nbranches < PROXY_FORK_MAX) {
+		struct proxy_branch *b = &ctx->br[ctx->nbranches++];
+
+		*b = (struct proxy_branch){ .ctx = ctx };
+		sip_tnode_init(&b->timer_c, on_timer_c);
+		b->target = strdup(f->targets[f->next++]);
+		if (!b->target) {
+			b->status = 500;
+			continue;
+		}
+		tnd_debug("%s branch %u to %s", f->serial ? "serial" :
+			  "parallel", ctx->nbranches, b->target);
+		branch_start(b);
+		if (f->serial && !b->status)
+			break; /* one at a time */
+	}
+}
+
+/* What a fork keeps of the request once its processing ends. */
+static struct proxy_fork *fork_new(const struct sip_msg *m, uint32_t loop,
+				   const char *const *targets, unsigned n,
+				   unsigned flags)
+{
+	struct proxy_fork *f = calloc(1, sizeof(*f));
+
+	if (!f || !(f->raw = malloc(m->len + 1)) ||
+	    !(f->plan = calloc(1, sizeof(*f->plan)))) {
+		fork_free(f);
+		return NULL;
+	}
+	memcpy(f->raw, m->raw, m->len);
+	f->scan = *m->scan;
+	f->scan.buf = f->raw;
+	f->m = *m;
+	f->m.raw = f->raw;
+	f->m.scan = &f->scan;
+	f->loop = loop;
+	f->serial = flags & SIP_FORK_SERIAL;
+	f->recurse = (flags & SIP_FORK_RECURSE) || sip_cfg->recurse_3xx;
+	for (unsigned i = 0; i < n; i++)
+		if (targets[i] && *targets[i])
+			target_add(f, targets[i]);
+	return f;
+}
+
+int sip_proxy_fork(struct sip_msg *m, struct sip_txn *t,
+		   const char *const *targets, unsigned n, unsigned flags)
+{
+	struct proxy_fork *f;
+	struct proxy_ctx *ctx;
+	osip_message_t *req;
+	uint32_t loop;
+
+	if (!t || !targets || !n || n > PROXY_FORK_MAX ||
+	    m->method == SIP_M_ACK || m->method == SIP_M_CANCEL)
+		return -EINVAL;
+	if (validate(m, t, &loop) < 0)
+		return 0;
+	f = fork_new(m, loop, targets, n, flags);
+	req = f ? sip_txn_take_request(t) : NULL;
+	ctx = req ? ctx_new(t, m->method, PROXY_FORK_MAX) : NULL;
+	if (!ctx) {
+		if (req)
+			osip_message_free(req);
+		fork_free(f);
+		sip_txn_respond(t, 500, NULL, NULL, NULL, NULL, 0);
+		return 0;
+	}
+	/* the branches' machines are clones of libosip2's copy */
+	f->orig = req;
+	f->m.osip = req;
+	f->m.osip_borrowed = true;
+	/* the plan points into the copy that lives as long as the fork */
+	plan_route(&f->m, f->plan);
+	ctx->fork = f;
+	if (m->method == SIP_M_INVITE && !t->last_status)
+		sip_txn_respond(t, 100, NULL, NULL, NULL, NULL, 0);
+	start_targets(ctx);
+	if (ctx_done(ctx))
+		send_best(ctx);
+	return 0;
 }
 
 /* ---- Stateless responses (RFC 3261 16.7, 16.11) --------------------------------- */

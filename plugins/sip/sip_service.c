@@ -4,6 +4,7 @@
  * core calls to give other plugins' handlers their requests.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,8 @@ static const struct sip_txn_ops kept_ops = {
 
 static void request_free(struct sip_request *req)
 {
+	if (req->reinvite_of)
+		sip_dialog_reinvite_gone(req);
 	if (req->t && req->t->ops == &kept_ops)
 		sip_txn_detach(req->t);
 	free(req->raw);
@@ -232,9 +235,11 @@ bool sip_service_ack(struct sip_msg *m)
 	return false;
 }
 
-bool sip_service_cancel(struct sip_txn *ist)
+bool sip_service_cancel(struct sip_txn *ist, struct sip_msg *cancel)
 {
+	struct sip_message view = { .m = cancel };
 	struct sip_request *req;
+	sip_cancel_cb cb;
 
 	if (ist->ops != &kept_ops)
 		return false;
@@ -242,7 +247,26 @@ bool sip_service_cancel(struct sip_txn *ist)
 	req->cancelled = true;
 	/* RFC 3261 9.2: the INVITE ends with 487 */
 	sip_txn_respond(ist, 487, NULL, NULL, NULL, NULL, 0);
+	/* the 487 may have ended the transaction: `req` lives on until
+	 * release(), so the user can still be told */
+	cb = req->cancel_cb;
+	req->cancel_cb = NULL;
+	if (cb)
+		cb(req, &view, req->cancel_arg);
 	return true;
+}
+
+int sip_request_on_cancel(struct sip_request *req, sip_cancel_cb cb,
+			  void *arg)
+{
+	if (!req || (!req->kept && !req->in_callback) ||
+	    req->view.m->method != SIP_M_INVITE)
+		return -EINVAL;
+	if (cb && (req->cancelled || !req->t || sip_txn_is_final(req->t)))
+		return -EALREADY;
+	req->cancel_cb = cb;
+	req->cancel_arg = arg;
+	return 0;
 }
 
 bool sip_service_stray_response(struct sip_msg *m)
@@ -258,6 +282,9 @@ int sip_request_reply(struct sip_request *req, int status, const char *reason,
 		return -EINVAL;
 	if (!req->t || req->cancelled)
 		return -EALREADY;
+	if (req->reinvite_of && status >= 200 && status < 300)
+		return sip_dialog_reinvite_ok(req, status, reason, headers,
+					      body_type, body, body_len);
 	return sip_txn_respond(req->t, status, reason, headers, body_type,
 			       body, body_len);
 }
@@ -314,6 +341,25 @@ static int proxy(struct sip_request *req, const char *target)
 		req->view.m = req->m;
 	}
 	return sip_proxy_route(req->m, t, target);
+}
+
+static int proxy_fork(struct sip_request *req, const char *const *targets,
+		      unsigned ntargets, unsigned flags)
+{
+	struct sip_txn *t = req->t;
+
+	if (!req->in_callback || !t || !targets || !ntargets ||
+	    ntargets > SIP_FORK_MAX || req->m->method == SIP_M_ACK ||
+	    req->m->method == SIP_M_CANCEL)
+		return -EINVAL;
+	/* the proxy owns the transaction from now on */
+	sip_txn_detach(t);
+	req->t = NULL;
+	if (req->kept) {
+		req->kept = false;
+		req->view.m = req->m;
+	}
+	return sip_proxy_fork(req->m, t, targets, ntargets, flags);
 }
 
 static const struct sip_message *request_message(const struct sip_request *req)
@@ -403,6 +449,152 @@ static const void *msg_osip(const struct sip_message *msg)
 	return msg->m->osip;
 }
 
+static int msg_max_forwards(const struct sip_message *msg)
+{
+	int mf;
+
+	if (!msg)
+		return -EINVAL;
+	mf = sip_msg_max_forwards(msg->m);
+	return mf < 0 ? -ENOENT : mf;
+}
+
+/* ---- Route sets (RFC 3261 12.1, 3327 Path, 3608 Service-Route) ---- */
+
+/*
+ * The next name-addr entry of a header value in [p, end): "<uri>;params"
+ * up to the comma that ends it. Sets *entry and *len (spaces trimmed) and
+ * returns where the next one starts, or NULL when the entry is not a
+ * name-addr (a bare URI cannot be told from its parameters).
+ */
+static bool is_list_sep(char c)
+{
+	return c == ' ' || c == '\t' || c == ',';
+}
+
+static const char *next_entry(const char *p, const char *end,
+			      const char **entry, size_t *len)
+{
+	const char *q;
+	bool quoted = false, in_angle = false;
+
+	while (p < end && is_list_sep(*p))
+		p++;
+	*entry = p;
+	for (q = p; q < end; q++) {
+		if (quoted && *q == '\\' && q + 1 < end)
+			q++; /* a quoted-pair (RFC 3261 25.1) */
+		else if (*q == '"' && !in_angle)
+			quoted = !quoted;
+		else if (*q == '<' && !quoted)
+			in_angle = true;
+		else if (*q == '>' && !quoted)
+			in_angle = false;
+		else if (*q == ',' && !quoted && !in_angle)
+			break;
+	}
+	*len = (size_t)(q - p);
+	while (*len && (p[*len - 1] == ' ' || p[*len - 1] == '\t'))
+		(*len)--;
+	if (!*len || quoted || in_angle || !memchr(p, '<', *len))
+		return NULL;
+	return q;
+}
+
+struct route_entry {
+	const char *ptr;
+	size_t len;
+};
+
+#define ROUTE_SET_MAX 32
+
+/* Append the entries of the list [p, end) to e[*n..max). */
+static int split_entries(const char *p, const char *end, struct route_entry *e,
+			 unsigned max, unsigned *n)
+{
+	while (p < end) {
+		const char *q = p;
+
+		while (q < end && is_list_sep(*q))
+			q++;
+		if (q == end)
+			break;
+		if (*n == max)
+			return -ENOSPC;
+		p = next_entry(q, end, &e[*n].ptr, &e[*n].len);
+		if (!p)
+			return -EINVAL;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Every entry of every line of header `name`. */
+static int collect_routes(const struct sip_message *msg, const char *name,
+			  struct route_entry *e, unsigned max)
+{
+	struct sip_text v;
+	unsigned n = 0;
+	int rc = 0;
+
+	for (unsigned line = 0;
+	     rc == 0 && msg_header(msg, name, line, &v) == 0; line++)
+		rc = split_entries(v.ptr, v.ptr + v.len, e, max, &n);
+	return rc < 0 ? rc : (int)n;
+}
+
+static int route_set(const struct sip_message *msg, const char *name,
+		     unsigned flags, char *out, size_t size)
+{
+	struct route_entry e[ROUTE_SET_MAX];
+	size_t at = 0;
+	int n;
+
+	if (!msg || !name || !out || !size)
+		return -EINVAL;
+	out[0] = '\0';
+	n = collect_routes(msg, name, e, ROUTE_SET_MAX);
+	for (int i = 0; i < n; i++) {
+		const struct route_entry *r =
+			&e[flags & SIP_ROUTES_REVERSE ? n - 1 - i : i];
+
+		if (at + r->len + 3 > size) {
+			out[0] = '\0';
+			return -ENOSPC;
+		}
+		if (i) {
+			memcpy(out + at, ", ", 2);
+			at += 2;
+		}
+		memcpy(out + at, r->ptr, r->len);
+		at += r->len;
+		out[at] = '\0';
+	}
+	return n;
+}
+
+static int local_route(const char *proto, const char *user, char *out,
+		       size_t size)
+{
+	static const char *const transport[] = {
+		[SIP_UDP] = "", [SIP_TCP] = ";transport=tcp",
+		[SIP_TLS] = ";transport=tls",
+	};
+	const struct sip_listener *l;
+	int n;
+
+	for (l = sip_listeners; l; l = l->next)
+		if (l->fd >= 0 && (!proto || strcasecmp(proto,
+						sip_proto_name(l->proto)) == 0))
+			break;
+	if (!l)
+		return -ENOENT;
+	n = snprintf(out, size, "<sip:%s%s%s:%d%s;lr>", user ? user : "",
+		     user && *user ? "@" : "", l->host, l->port,
+		     transport[l->proto]);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
 /* ---- Sending requests --------------------------------------------------------- */
 
 static void client_free(struct sip_client *c)
@@ -410,8 +602,51 @@ static void client_free(struct sip_client *c)
 	if (c->t)
 		sip_txn_detach(c->t);
 	sip_dns_cancel(c->query);
+	free(c->alts);
 	free(c->copy);
 	free(c);
+}
+
+/* Keep the next hops after the first for failover (RFC 3263 4.3). */
+static void keep_alternatives(struct sip_client *c,
+			      const struct sip_peer *peers, unsigned n)
+{
+	if (n < 2 || c->alts)
+		return;
+	c->alts = malloc((n - 1) * sizeof(*peers));
+	if (!c->alts)
+		return;
+	memcpy(c->alts, peers + 1, (n - 1) * sizeof(*peers));
+	c->nalts = n - 1;
+}
+
+static int launch(struct sip_client *c);
+
+/*
+ * RFC 3263 4.3: after a 503 or a timeout, the same request in a new
+ * transaction (new branch) to the next hop of the list. True when one
+ * left; the old transaction ends on its own.
+ */
+static bool fail_over(struct sip_client *c)
+{
+	char token[17];
+
+	if (c->provisional || c->cancel_pending || shutting_down)
+		return false;
+	while (c->next_alt < c->nalts) {
+		if (c->t)
+			sip_txn_detach(c->t);
+		c->t = NULL;
+		c->to = c->alts[c->next_alt++];
+		sip_random_token(token, sizeof(token));
+		snprintf(c->branch, sizeof(c->branch), "z9hG4bK%s", token);
+		tnd_info("%s to %s: trying the next server (%u of %u)",
+			 c->spec.method, c->spec.request_uri, c->next_alt + 1,
+			 c->nalts + 1);
+		if (launch(c) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* RFC 3261 13.2.2.4: the UAC core ACKs a 2xx itself, to the Contact,
@@ -487,6 +722,8 @@ static void on_client_response(struct sip_txn *t, osip_message_t *rsp,
 	}
 	if (status >= 200 && status < 300 && c->invite && !c->dialog)
 		ack_2xx(c, &parsed);
+	if (status == 503 && fail_over(c))
+		return;
 	c->cb(c, status, &view, c->arg);
 	if (status >= 200)
 		client_free(c);
@@ -497,6 +734,8 @@ static void on_client_timeout(struct sip_txn *t, void *arg)
 	struct sip_client *c = arg;
 
 	(void)t;
+	if (fail_over(c))
+		return;
 	c->cb(c, 408, NULL, c->arg);
 	client_free(c);
 }
@@ -509,6 +748,7 @@ static void on_client_end(struct sip_txn *t, void *arg)
 	c->t = NULL;
 	if (!shutting_down)
 		c->cb(c, 408, NULL, c->arg);
+	free(c->alts);
 	free(c->copy);
 	free(c);
 }
@@ -519,23 +759,106 @@ static const struct sip_txn_ops client_ops = {
 	.terminated = on_client_end,
 };
 
+/* The URI inside an entry's angle brackets. */
+static struct route_entry entry_uri(struct route_entry e)
+{
+	const char *lt = memchr(e.ptr, '<', e.len);
+	const char *gt = lt ? memchr(lt, '>', e.len - (size_t)(lt - e.ptr)) :
+			      NULL;
+
+	if (!gt)
+		return e;
+	return (struct route_entry){ lt + 1, (size_t)(gt - lt - 1) };
+}
+
+static bool entry_is_loose(struct route_entry e)
+{
+	struct route_entry u = entry_uri(e);
+
+	for (size_t i = 0; i + 3 <= u.len; i++)
+		if (u.ptr[i] == ';' &&
+		    strncasecmp(u.ptr + i + 1, "lr", 2) == 0 &&
+		    (i + 3 == u.len || strchr(";=>", u.ptr[i + 3])))
+			return true;
+	return false;
+}
+
+/* A route set string ("<uri>, <uri>") split into its entries. */
+static int split_route_set(const char *set, struct route_entry *e,
+			   unsigned max)
+{
+	unsigned n = 0;
+	int rc = split_entries(set, set + strlen(set), e, max, &n);
+
+	return rc < 0 ? rc : (int)n;
+}
+
+/*
+ * Request-URI and Route lines of a request (RFC 3261 12.2.1.1): with a
+ * loose first hop (or none) the remote target is the Request-URI and the
+ * route set the Route lines; with a strict one, its URI is the
+ * Request-URI and the remote target goes last.
+ */
+static int put_request_line(struct sip_buf *b, const struct sip_request_spec *s,
+			    struct sip_buf *routes)
+{
+	struct route_entry e[ROUTE_SET_MAX];
+	int n = s->route_set ? split_route_set(s->route_set, e, ROUTE_SET_MAX) :
+			       0;
+	int first = 0;
+
+	if (n < 0)
+		return n;
+	if (n > 0 && !entry_is_loose(e[0])) {
+		struct route_entry u = entry_uri(e[0]);
+
+		sip_buf_printf(b, "%s %.*s SIP/2.0\r\n", s->method, (int)u.len,
+			       u.ptr);
+		first = 1;
+	} else {
+		sip_buf_printf(b, "%s %s SIP/2.0\r\n", s->method,
+			       s->request_uri);
+	}
+	for (int i = first; i < n; i++)
+		sip_buf_printf(routes, "Route: %.*s\r\n", (int)e[i].len,
+			       e[i].ptr);
+	if (first)
+		sip_buf_printf(routes, "Route: <%s>\r\n", s->request_uri);
+	return 0;
+}
+
 static int build_request(struct sip_buf *b, const struct sip_request_spec *s,
 			 const struct sip_listener *l, const char *branch,
-			 bool contact)
+			 bool contact, int max_forwards)
 {
+	struct sip_buf routes = { 0 };
 	char tag[17], callid[33];
+	int rc;
 
 	sip_random_token(tag, sizeof(tag));
 	sip_random_token(callid, sizeof(callid));
-	sip_buf_printf(b, "%s %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s"
-		       "\r\nMax-Forwards: 70\r\nFrom: %s", s->method,
-		       s->request_uri, sip_proto_name(l->proto), l->host,
-		       l->port, branch, s->from);
+	rc = put_request_line(b, s, &routes);
+	if (rc < 0) {
+		sip_buf_free(&routes);
+		return rc;
+	}
+	sip_buf_printf(b, "Via: SIP/2.0/%s %s:%d;branch=%s\r\n"
+		       "Max-Forwards: %d\r\n", sip_proto_name(l->proto),
+		       l->host, l->port, branch, max_forwards);
+	if (routes.len)
+		sip_buf_add(b, routes.data, routes.len);
+	sip_buf_free(&routes);
+	sip_buf_printf(b, "From: %s", s->from);
 	/* a dialog's requests carry its tag already */
-	if (!strstr(s->from, ";tag="))
+	if (s->local_tag)
+		sip_buf_printf(b, ";tag=%s", s->local_tag);
+	else if (!strstr(s->from, ";tag="))
 		sip_buf_printf(b, ";tag=%s", tag);
-	sip_buf_printf(b, "\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u %s\r\n",
-		       s->to, s->call_id ? s->call_id : callid,
+	sip_buf_printf(b, "\r\nTo: %s", s->to);
+	if (s->remote_tag)
+		sip_buf_printf(b, ";tag=%s", s->remote_tag);
+	sip_buf_printf(b, "\r\nCall-ID: %s\r\nCSeq: %u %s\r\n",
+		       s->call_id ? s->call_id : callid,
 		       s->cseq ? s->cseq : 1, s->method);
 	if (contact)
 		sip_buf_printf(b, "Contact: <sip:%s:%d%s>\r\n", l->host,
@@ -554,11 +877,15 @@ static int build_request(struct sip_buf *b, const struct sip_request_spec *s,
 /* Keep the spec (strings and body) in the client while it waits. */
 static int copy_spec(struct sip_client *c, const struct sip_request_spec *s)
 {
-	const char *strs[] = { s->method, s->request_uri, s->from, s->to,
-			       s->call_id, s->headers, s->body_type };
-	const char **dst[] = { &c->spec.method, &c->spec.request_uri,
-			       &c->spec.from, &c->spec.to, &c->spec.call_id,
-			       &c->spec.headers, &c->spec.body_type };
+	const char *strs[] = { s->method,     s->request_uri, s->from,
+			       s->to,	      s->call_id,     s->headers,
+			       s->body_type,  s->local_tag,   s->remote_tag,
+			       s->route_set };
+	const char **dst[] = { &c->spec.method,	    &c->spec.request_uri,
+			       &c->spec.from,	    &c->spec.to,
+			       &c->spec.call_id,    &c->spec.headers,
+			       &c->spec.body_type,  &c->spec.local_tag,
+			       &c->spec.remote_tag, &c->spec.route_set };
 	size_t len = s->body_len, at = 0;
 	char *p;
 
@@ -569,6 +896,7 @@ static int copy_spec(struct sip_client *c, const struct sip_request_spec *s)
 		return -ENOMEM;
 	c->spec = *s;
 	c->spec.next_hop = NULL; /* used already */
+	c->spec.forward_of = NULL; /* valid during the call only */
 	for (size_t i = 0; i < SIP_ARRAY_SIZE(strs); i++) {
 		if (!strs[i]) {
 			*dst[i] = NULL;
@@ -595,7 +923,8 @@ static int launch(struct sip_client *c)
 
 	if (!l)
 		return -EHOSTUNREACH;
-	rc = build_request(&b, &c->spec, l, c->branch, c->dialog);
+	rc = build_request(&b, &c->spec, l, c->branch, c->dialog,
+			   c->max_forwards);
 	if (rc == 0 && (osip_message_init(&req) != 0 ||
 			osip_message_parse(req, b.data, b.len) != 0)) {
 		if (req)
@@ -618,10 +947,10 @@ static void on_located(void *arg, int rc, const struct sip_peer *peers,
 {
 	struct sip_client *c = arg;
 
-	(void)n;
 	c->query = NULL;
 	if (rc == 0) {
 		c->to = peers[0];
+		keep_alternatives(c, peers, n);
 		rc = launch(c);
 	}
 	if (rc < 0) {
@@ -631,21 +960,67 @@ static void on_located(void *arg, int rc, const struct sip_peer *peers,
 	}
 }
 
-int sip_send_request(const struct sip_request_spec *spec, sip_response_cb cb,
+/* The spec as this version knows it: members a 1.0 caller's struct has
+ * not are zero (it did not ask for them). */
+static int full_spec(const struct sip_request_spec *in,
+		     struct sip_request_spec *s)
+{
+	if (!in || in->size < offsetof(struct sip_request_spec, local_tag))
+		return -EINVAL;
+	memset(s, 0, sizeof(*s));
+	memcpy(s, in, in->size < sizeof(*s) ? in->size : sizeof(*s));
+	s->size = sizeof(*s);
+	if (!s->method || !s->request_uri || !s->from || !s->to ||
+	    strcmp(s->method, "ACK") == 0 || strcmp(s->method, "CANCEL") == 0)
+		return -EINVAL;
+	if ((s->local_tag && strstr(s->from, ";tag=")) ||
+	    (s->remote_tag && strstr(s->to, ";tag=")))
+		return -EINVAL;
+	return 0;
+}
+
+static bool strict_first_hop(const struct sip_request_spec *s)
+{
+	struct route_entry e[ROUTE_SET_MAX];
+
+	return s->route_set &&
+	       split_route_set(s->route_set, e, ROUTE_SET_MAX) > 0 &&
+	       !entry_is_loose(e[0]);
+}
+
+/* RFC 3261 16.6 step 3, for a B2BUA: one less than what came in. */
+static int spec_max_forwards(const struct sip_request_spec *s)
+{
+	int in;
+
+	if (!s->forward_of)
+		return s->max_forwards ? (int)s->max_forwards : 70;
+	in = msg_max_forwards(s->forward_of);
+	if (in == 0)
+		return -ELOOP;
+	return in < 0 ? 70 : in - 1;
+}
+
+int sip_send_request(const struct sip_request_spec *in, sip_response_cb cb,
 		     void *arg, struct sip_client **out, bool dialog)
 {
+	struct sip_request_spec full, *spec = &full;
 	struct sip_buf b = { 0 };
 	struct sip_client *c;
 	osip_message_t *probe = NULL;
 	osip_route_t *route;
 	char token[17];
-	int rc;
+	int rc, mf;
 
-	if (!spec || spec->size < sizeof(*spec) || !spec->method ||
-	    !spec->request_uri || !spec->from || !spec->to || !cb ||
-	    strcmp(spec->method, "ACK") == 0 ||
-	    strcmp(spec->method, "CANCEL") == 0 || !sip_listeners)
+	rc = full_spec(in, &full);
+	if (rc < 0 || !cb || !sip_listeners)
 		return -EINVAL;
+	mf = spec_max_forwards(spec);
+	if (mf < 0) {
+		tnd_info("%s to %s not sent: Max-Forwards of the request "
+			 "it continues is 0", spec->method, spec->request_uri);
+		return mf;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -655,10 +1030,12 @@ int sip_send_request(const struct sip_request_spec *spec, sip_response_cb cb,
 	c->arg = arg;
 	c->invite = strcmp(spec->method, "INVITE") == 0;
 	c->dialog = dialog;
+	c->max_forwards = mf;
 	rc = copy_spec(c, spec);
 	/* the Route / Request-URI as libosip2 reads them tell the next hop */
 	if (rc == 0)
-		rc = build_request(&b, spec, sip_listeners, c->branch, false);
+		rc = build_request(&b, spec, sip_listeners, c->branch, false,
+				   mf);
 	if (rc == 0 && (osip_message_init(&probe) != 0 ||
 			osip_message_parse(probe, b.data, b.len) != 0))
 		rc = -EINVAL;
@@ -666,15 +1043,24 @@ int sip_send_request(const struct sip_request_spec *spec, sip_response_cb cb,
 	if (rc == 0 && spec->next_hop) {
 		rc = sip_peer_parse(spec->next_hop, &c->to);
 	} else if (rc == 0) {
-		route = osip_list_get(&probe->routes, 0);
+		/* RFC 3261 8.1.2: a strict first hop is the Request-URI */
+		route = strict_first_hop(spec) ? NULL :
+					       osip_list_get(&probe->routes, 0);
 		rc = sip_resolve_uri(route ? route->url : probe->req_uri,
 				     &c->to, on_located, c, &c->query);
+		if (rc == 0) {
+			struct sip_peer peers[8];
+
+			keep_alternatives(c, peers,
+					  sip_dns_alternatives(peers, 8));
+		}
 	}
 	if (probe)
 		osip_message_free(probe);
 	if (rc == 0)
 		rc = launch(c);
 	if (rc < 0 && rc != -EINPROGRESS) {
+		free(c->alts);
 		free(c->copy);
 		free(c);
 		return rc;
@@ -735,6 +1121,11 @@ const struct sip_service sip_service_table = {
 	.dialog_release = sip_dialog_release,
 	.dialog_info = sip_dialog_info,
 	.dialog_replaced = sip_dialog_replaced,
+	.max_forwards = msg_max_forwards,
+	.on_cancel = sip_request_on_cancel,
+	.route_set = route_set,
+	.local_route = local_route,
+	.proxy_fork = proxy_fork,
 };
 
 void sip_service_fini(void)

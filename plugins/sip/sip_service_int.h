@@ -22,6 +22,11 @@ struct sip_request {
 	struct sip_msg *m;	/* the message; during the callback only */
 	struct sip_txn *t;	/* NULL once the transaction ended */
 	bool in_callback, kept, cancelled;
+	/* on_cancel(): told when a CANCEL ends the INVITE */
+	sip_cancel_cb cancel_cb;
+	void *cancel_arg;
+	/* a re-INVITE in this dialog: its 2xx is resent until the ACK */
+	struct sip_dialog *reinvite_of;
 	/* a kept request's own copy of the bytes */
 	char *raw;
 	struct sip_scan *scan;
@@ -40,6 +45,10 @@ struct sip_client {
 	struct sip_request_spec spec;
 	char *copy;
 	char branch[32];
+	int max_forwards; /* what the request carries */
+	/* RFC 3263 4.3: the next hops after `to`, tried on 503 / timeout */
+	struct sip_peer *alts;
+	unsigned nalts, next_alt;
 };
 
 extern const struct sip_service sip_service_table;
@@ -56,8 +65,8 @@ bool sip_service_claims(const struct sip_msg *m);
 bool sip_service_request(struct sip_msg *m, struct sip_txn *t);
 /* An ACK that matched no transaction (the ACK of a 2xx). */
 bool sip_service_ack(struct sip_msg *m);
-/* A CANCEL for a server INVITE transaction a handler owns. */
-bool sip_service_cancel(struct sip_txn *ist);
+/* A CANCEL (`cancel`) for a server INVITE transaction a handler owns. */
+bool sip_service_cancel(struct sip_txn *ist, struct sip_msg *cancel);
 /* A response that matched no client transaction (2xx retransmissions). */
 bool sip_service_stray_response(struct sip_msg *m);
 void sip_service_fini(void);
@@ -76,6 +85,9 @@ int sip_request_reply(struct sip_request *req, int status,
 int sip_send_request(const struct sip_request_spec *spec, sip_response_cb cb,
 		     void *arg, struct sip_client **out, bool dialog);
 int sip_client_cancel(struct sip_client *c);
+/* on_cancel() of the service, for the dialog layer too. */
+int sip_request_on_cancel(struct sip_request *req, sip_cancel_cb cb,
+			  void *arg);
 void sip_client_forget(struct sip_client *c);
 
 /* ---- Dialogs (sip_dialog.c) ---- */
@@ -87,6 +99,14 @@ bool sip_dialog_input(struct sip_msg *m);
 /* A 2xx retransmission: the dialog sends its ACK again. */
 bool sip_dialog_stray(struct sip_msg *m);
 void sip_dialog_fini(void);
+/* The 2xx to a re-INVITE (RFC 3261 14.2, 13.3.1.4): Contact added, resent
+ * until the ACK. */
+int sip_dialog_reinvite_ok(struct sip_request *req, int status,
+			   const char *reason, const char *headers,
+			   const char *body_type, const void *body,
+			   size_t body_len);
+/* A re-INVITE's request is freed: the dialog forgets it. */
+void sip_dialog_reinvite_gone(struct sip_request *req);
 struct sip_dialog *sip_dialog_accept(struct sip_request *req,
 				     const struct sip_dialog_ops *ops,
 				     void *arg);

@@ -13,10 +13,11 @@ if ! command -v dnsmasq > /dev/null; then
 	echo "1..0 # SKIP no dnsmasq (Debian package dnsmasq-base)"
 	exit 0
 fi
-plan 10
+plan 13
 
 PA=25130
 PB=25140
+PF=25145
 dnsmasq --no-daemon --port=5353 --listen-address=127.0.0.1 \
 	--bind-interfaces --no-resolv --no-hosts --user=root --group=root \
 	--local=/lab/ --log-queries --log-facility="$WORK/dns.log" \
@@ -25,6 +26,8 @@ dnsmasq --no-daemon --port=5353 --listen-address=127.0.0.1 \
 	--naptr-record=lab,10,10,S,SIP+D2T,,_sip._tcp.lab \
 	--srv-host=_sip._tcp.lab,uas.lab,$PB,0,5 \
 	--srv-host=_sip._udp.srvonly.lab,uas.lab,$PB,0,5 \
+	--srv-host=_sip._udp.failover.lab,uas.lab,$PF,0,5 \
+	--srv-host=_sip._udp.failover.lab,uas.lab,$PB,1,5 \
 	2> "$WORK/dnsmasq.err" &
 DNS=$!
 NODE_PIDS="$NODE_PIDS $DNS"
@@ -83,6 +86,39 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 check "send_request to a name: located, sent, answered ($got)" test "$got" = 200
+
+# RFC 3263 4.3: the first SRV target answers 503 (a sipp server), the
+# request is sent again to the next one, and the user sees its 200
+if [ -n "$SIPP" ] && [ -x "$SIPP" ]; then
+	"$SIPP" -sf "$abs_top_srcdir/contrib/sipp/uas_options_503.xml" -t u1 \
+		-i 127.0.0.1 -p $PF -m 1 -nostdin -timeout 15s \
+		> "$WORK/uas503.out" 2>&1 &
+	uas=$!
+	for _ in $(seq 1 50); do
+		grep -q 'Scenario Screen\|Call-rate' "$WORK/uas503.out" 2>/dev/null &&
+			break
+		sleep 0.1
+	done
+	before=$(stat_value "$WORK/b.sock" sip.rx_options)
+	ctl "$WORK/a.sock" siptest send OPTIONS sip:x@failover.lab > /dev/null
+	for _ in $(seq 1 50); do
+		got=$(ctl "$WORK/a.sock" siptest last | sed -n 's/^statuses: *//p')
+		[ "$got" = 200 ] && break
+		sleep 0.1
+	done
+	check "SRV failover: 503 from the first server, 200 from the next ($got)" \
+		test "$got" = 200
+	wait_exit "$uas" 10
+	[ "$rc" = timeout ] && kill "$uas" 2>/dev/null
+	check "the first server did get the request (and answered 503)" \
+		test "$rc" = 0
+	check "the next server got it once" test \
+		"$(stat_value "$WORK/b.sock" sip.rx_options)" = $((before + 1))
+else
+	pass "SRV failover # SKIP no sipp"
+	pass "SRV failover: first server # SKIP no sipp"
+	pass "SRV failover: next server # SKIP no sipp"
+fi
 
 ok=0
 stop_node "$A" "$WORK/a.log" || ok=1

@@ -8,7 +8,7 @@
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$SIP_SRCDIR/test_sip_lib.sh"
 in_netns "$@"
-plan 12
+plan 15
 
 PA=25080
 PB=25090
@@ -42,6 +42,31 @@ msg "$WORK/m" MESSAGE
 "$SIP_SEND" -n -H X-Handled -p $PA "$WORK/m" > "$WORK/out"
 check "a handler answers MESSAGE (202)" grep -q '^final=202' "$WORK/out"
 check "with the header it chose" grep -q '^header=siptest' "$WORK/out"
+
+# route_set(): Path entries over two lines, in order; Record-Route
+# reversed; local_route() for the TCP listener
+{
+	printf 'MESSAGE sip:svc@127.0.0.1:%s SIP/2.0\r\n' $PA
+	printf 'Via: SIP/2.0/UDP 127.0.0.1:25081;branch=z9hG4bK-path-1\r\n'
+	printf 'Max-Forwards: 70\r\nFrom: <sip:t@127.0.0.1>;tag=s1\r\n'
+	printf 'To: <sip:svc@127.0.0.1>\r\nCall-ID: svc-path@t\r\n'
+	printf 'CSeq: 1 MESSAGE\r\n'
+	printf 'Path: <sip:p1@127.0.0.1;lr>, "P, 2" <sip:p2@127.0.0.1;lr>;x=1\r\n'
+	printf 'Record-Route: <sip:r1@127.0.0.1;lr>\r\n'
+	printf 'Path: <sip:p3@127.0.0.1;lr>\r\n'
+	printf 'Record-Route: <sip:r2@127.0.0.1;lr>\r\n'
+	printf 'Content-Length: 0\r\n\r\n'
+} > "$WORK/path"
+"$SIP_SEND" -n -H X-Path -p $PA "$WORK/path" > "$WORK/out"
+check "route_set: every Path entry of every line, in order" grep -qF \
+	'header=3 <sip:p1@127.0.0.1;lr>, "P, 2" <sip:p2@127.0.0.1;lr>;x=1, <sip:p3@127.0.0.1;lr>' \
+	"$WORK/out"
+"$SIP_SEND" -n -H X-RR -p $PA "$WORK/path" > "$WORK/out"
+check "route_set: Record-Route reversed (a UAC's route set)" grep -qF \
+	'header=2 <sip:r2@127.0.0.1;lr>, <sip:r1@127.0.0.1;lr>' "$WORK/out"
+"$SIP_SEND" -n -H X-Me -p $PA "$WORK/path" > "$WORK/out"
+check "local_route: this node's entry for its TCP listener" grep -qF \
+	"header=<sip:term@127.0.0.1:$PA;transport=tcp;lr>" "$WORK/out"
 
 msg "$WORK/i" INFO
 "$SIP_SEND" -n -w 3000 -p $PA "$WORK/i" > "$WORK/out"

@@ -52,6 +52,9 @@ extern "C" {
 
 #define SIP_SERVICE_NAME "sip"
 #define SIP_SERVICE_VERSION 1
+/* Members added at the end of the table and of sip_request_spec since
+ * 1.0; a user checks `size` before using them. */
+#define SIP_SERVICE_MINOR 1
 
 struct sip_request; /* a received request and its server transaction */
 struct sip_message; /* a received request or response, read-only */
@@ -80,6 +83,10 @@ enum sip_handler_flags {
 typedef enum sip_verdict (*sip_request_cb)(struct sip_request *req,
 					   void *arg);
 
+/* A CANCEL came for a kept INVITE (sip->on_cancel(), since 1.1). */
+typedef void (*sip_cancel_cb)(struct sip_request *req,
+			      const struct sip_message *cancel, void *arg);
+
 /*
  * A response to a request we sent. `status` is its code; with `rsp` NULL
  * it is 408 when no final response came (Timer B/F) or the transport
@@ -104,6 +111,37 @@ struct sip_request_spec {
 	size_t body_len;
 	const char *next_hop;	 /* "udp:127.0.0.1:5060"; NULL: by the
 				  * first Route, else the Request-URI */
+
+	/* ---- Since 1.1: the service reads these only when `size` covers
+	 * them, so callers built against 1.0 keep their behaviour. ---- */
+
+	/*
+	 * A request inside a dialog the caller keeps itself (a B2BUA leg,
+	 * RFC 3261 12.2.1.1). `from` and `to` are then the URIs without
+	 * tags; `request_uri` is the remote target; `cseq` the dialog's
+	 * next local CSeq (ACK and CANCEL are not sent this way).
+	 * local_tag: the From tag (NULL: a new one, unless `from` has one).
+	 * remote_tag: the To tag (NULL: none, unless `to` has one).
+	 * route_set: the dialog's route set, "<uri>, <uri>" in the order
+	 * the request takes it (NULL: none); each entry becomes a Route
+	 * line. A first entry without ";lr" is a strict router (12.2.1.1):
+	 * it becomes the Request-URI and the remote target the last Route.
+	 * -EINVAL when a tag is given both here and in from / to.
+	 */
+	const char *local_tag;
+	const char *remote_tag;
+	const char *route_set;
+	/*
+	 * Max-Forwards (RFC 3261 8.1.1.6, 16.6 step 3). forward_of: the
+	 * request that made a B2BUA send this one (valid during the call):
+	 * the new request carries its Max-Forwards less one (70 when it had
+	 * none); when that value is already 0, send_request() sends nothing
+	 * and returns -ELOOP, and the caller answers 483 (max_forwards()
+	 * tells it beforehand). max_forwards: without forward_of, the value
+	 * to send (0: 70).
+	 */
+	const struct sip_message *forward_of;
+	unsigned max_forwards;
 };
 
 /* ---- SDP (RFC 4566) and offer/answer (RFC 3264) ---- */
@@ -327,6 +365,85 @@ struct sip_service {
 			   struct sip_dialog_info *info);
 	/* RFC 3891: the dialog an INVITE's Replaces header names, or NULL. */
 	struct sip_dialog *(*dialog_replaced)(const struct sip_message *invite);
+
+	/* ---- Since 1.1 (SIP_SERVICE_MINOR 1): check `size` first, e.g.
+	 * size >= offsetof(struct sip_service, max_forwards) +
+	 * sizeof(sip->max_forwards) ---- */
+
+	/*
+	 * A message's Max-Forwards value (0-255), or -ENOENT when it has
+	 * none. A B2BUA that would send a request on because of one that
+	 * has 0 answers 483 instead (RFC 3261 16.3 step 2; send_request()
+	 * with forward_of refuses with -ELOOP).
+	 */
+	int (*max_forwards)(const struct sip_message *msg);
+	/*
+	 * Hear of a CANCEL for a kept INVITE (RFC 3261 9.2), to CANCEL the
+	 * B2BUA's or proxy's own outgoing leg. When `cb` runs the layer has
+	 * answered the CANCEL 200 and the INVITE 487 (so reply() returns
+	 * -EALREADY); `cancel` is the CANCEL (its Reason header, RFC 3326),
+	 * valid during the call. `req` stays valid until release(), which
+	 * the handler still calls, inside cb or later. Set it on a kept
+	 * request (or in the handler, before or after keep()); cb NULL
+	 * removes it. Returns 0, -EINVAL (not an INVITE, or not kept once
+	 * the handler returned), -EALREADY (answered or cancelled already).
+	 */
+	int (*on_cancel)(struct sip_request *req, sip_cancel_cb cb, void *arg);
+	/*
+	 * A route set from the values of header `name` of `msg`, all its
+	 * lines and comma-separated entries: "Path" (RFC 3327: what an
+	 * S-CSCF uses to reach the UE), "Service-Route" (RFC 3608: what a
+	 * P-CSCF puts first in the UE's requests), "Record-Route" (a UAC
+	 * reverses it, flag SIP_ROUTES_REVERSE). Written to `out` as
+	 * "<uri>, <uri>" (NUL-terminated; the form spec.route_set takes).
+	 * Returns the number of entries (0: the header is absent, `out`
+	 * is ""), -ENOSPC, -EINVAL (an entry is not a name-addr).
+	 */
+	int (*route_set)(const struct sip_message *msg, const char *name,
+			 unsigned flags, char *out, size_t size);
+	/*
+	 * This node's URI for a Path, Service-Route or Record-Route entry
+	 * that must lead back here: "<sip:USER@HOST:PORT;transport=tcp;lr>"
+	 * for the listener of `proto` ("udp", "tcp", "tls"; NULL: the
+	 * first listener), with `user` (NULL: none) marking what the entry
+	 * is for (a P-CSCF's "term"...). Returns its length, -ENOENT (no
+	 * such listener), -ENOSPC.
+	 */
+	int (*local_route)(const char *proto, const char *user, char *out,
+			   size_t size);
+	/*
+	 * Only inside the handler, as proxy(): forward the request
+	 * statefully to several targets (RFC 3261 16.5-16.7), each becoming
+	 * the Request-URI of its branch (a Route left after ours still
+	 * leads). In parallel by default: the best final response goes
+	 * back (16.7 step 6: 6xx first, else the lowest class); a 2xx is
+	 * passed on at once and the other INVITE branches are cancelled
+	 * (16.7 step 10); a 6xx cancels the others and stops the search.
+	 * SIP_FORK_SERIAL: one target at a time, in the order given, the
+	 * next when one fails (non-2xx, non-6xx, timeout, Timer C).
+	 * SIP_FORK_RECURSE (or `recurse_3xx = yes`): a 3xx's Contacts join
+	 * the target set instead of the 3xx competing (16.7 step 5). At
+	 * most 16 targets in all, each tried once. Returns 0 (forwarded or
+	 * answered: Max-Forwards, loops...), -EINVAL (not in the handler,
+	 * no targets or more than 16, ACK or CANCEL).
+	 */
+	int (*proxy_fork)(struct sip_request *req, const char *const *targets,
+			  unsigned ntargets, unsigned flags);
+};
+
+/* sip->proxy_fork(): targets of one request, 3xx recursion included */
+#define SIP_FORK_MAX 16
+
+/* sip->proxy_fork() flags */
+enum sip_fork_flags {
+	SIP_FORK_SERIAL = 1 << 0,  /* one branch at a time, in order */
+	SIP_FORK_RECURSE = 1 << 1, /* try the Contacts of 3xx responses */
+};
+
+/* sip->route_set() flags */
+enum sip_route_flags {
+	SIP_ROUTES_REVERSE = 1 << 0, /* last entry first (a UAC's
+				      * Record-Route, RFC 3261 12.1.2) */
 };
 
 #ifdef __cplusplus
