@@ -69,6 +69,24 @@ ims_lab_subscribers() {
 		password=tandem-lab > /dev/null 2>&1 || true
 }
 
+# The UEs' IP-CAN session (they all sit on 127.0.0.1) at the lab's packet
+# gateway, once its Gx link to the PCRF is up: calls then get bearers.
+ims_lab_bearers() {
+	pgw="$build/core/tandemctl -c $top/conf/lab/ims-pgw.conf"
+	[ -f "$top/conf/lab/ims-pgw.conf" ] || return 0
+	for _ in $(seq 1 100); do
+		$pgw diameter show peers 2>/dev/null | grep -q '^state: *OPEN' &&
+			break
+		sleep 0.2
+	done
+	$pgw pcef open 127.0.0.1 > /dev/null 2>&1
+	for _ in $(seq 1 50); do
+		$pgw pcef show rules 127.0.0.1 > /dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "lab: the packet gateway did not open the UEs' IP-CAN session" >&2
+}
+
 # The legacy PBX (contrib/pbxsim) on the gateway's simulated E1; commands
 # go to its fifo $run/pbx.in, events to $run/pbx.log.
 start_pbx() {
@@ -87,21 +105,27 @@ start)
 	plugin_path=$(ls -d "$build"/plugins/* "$build"/hw/* 2>/dev/null | tr '\n' ':')
 	# the IMS core's Diameter identities (freeDiameter wants certificates)
 	sh "$top/plugins/diameter/diameter-certs.sh" "$run/certs" \
-		hss.ims.lab icscf.ims.lab scscf.ims.lab > /dev/null
+		hss.ims.lab icscf.ims.lab scscf.ims.lab pcscf.ims.lab \
+		pcrf.ims.lab pgw.ims.lab > /dev/null
 	for conf in "$top"/conf/lab/*.conf; do
 		start_node "$conf"
 	done
 	start_pbx
 	ims_lab_subscribers
+	ims_lab_bearers
 	status_lab
 	echo
 	echo "The lab runs. Logs: $run/*.log. Try:"
 	echo "  $build/core/tandemctl -c conf/lab/core.conf help"
 	echo "  $build/core/tandemctl -c conf/lab/core.conf skel greet you"
 	echo "IMS core: register a softphone to domain ims.lab through the"
-	echo "  outbound proxy 127.0.0.1:5060 (UDP) as phone@ims.lab, password"
+	echo "  outbound proxy 127.0.0.1:5060 (UDP) as phone@ims.lab (authentication"
+	echo "  user phone@ims.lab), password"
 	echo "  tandem-lab; AKA UEs alice and bob: docs/ims.md (sipp)."
 	echo "  $build/core/tandemctl -c conf/lab/ims-pcscf.conf pcscf registrations"
+	echo "Policy: each IMS call gets a QCI 1 bearer at the lab's packet gateway"
+	echo "  (P-CSCF -> Rx -> PCRF -> Gx):"
+	echo "  $build/core/tandemctl -c conf/lab/ims-pgw.conf pcef show rules 127.0.0.1"
 	echo "PSTN: the gateway (conf/lab/gateway.conf) and a PBX on its E1;"
 	echo "  calls both ways with a ladder and media quality: contrib/lab.sh demo"
 	echo "Stop it with: contrib/lab.sh stop"

@@ -218,7 +218,7 @@ static void forward(struct job *job, const char *scscf)
 	if (rc) {
 		tnd_info("%s: cannot reach S-CSCF %s (%d)", job->impu, scscf,
 			 rc);
-		ims_fwd_reply(job->f, 500, "S-CSCF unreachable", NULL);
+		ims_fwd_fail(job->f, rc, 500, "S-CSCF unreachable");
 		return;
 	}
 	host->counter_add(cnt.forwarded, 1);
@@ -460,6 +460,7 @@ static int cmd_show(struct tnd_reply *r, int argc, char **argv)
 	host->reply_field(r, "name", "%s", cfg->name);
 	host->reply_field(r, "realm", "%s", cfg->realm);
 	host->reply_field_num(r, "dialogs", (long long)ims_dlg_count());
+	host->reply_field_num(r, "relays", (long long)ims_fwd_count());
 	for (size_t i = 0; i < nscscfs; i++) {
 		host->reply_record(r);
 		host->reply_field(r, "scscf", "%s", scscfs[i].uri);

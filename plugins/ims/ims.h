@@ -22,6 +22,7 @@
 #define TANDEM_IMS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tandem/plugin.h"
@@ -36,13 +37,27 @@ struct ims_ctx {
 	const struct sip_service *sip;
 	struct tnd_plugin *self;
 	const char *category;
-	/* sip:HOST:PORT of this node: Contact of the legs it relays */
+	/* sip:HOST:PORT of this node, by the name the core knows it */
 	char self_uri[IMS_URI_MAX];
+	/* Contact of the legs it relays: self_uri, or the address of its
+	 * SIP listener (ims_contact_from_listener) for peers that cannot
+	 * resolve the node's name, such as UEs */
+	char contact_uri[IMS_URI_MAX];
+	/* add <contact_uri;lr> as Record-Route to the dialogs it relays
+	 * (the P-CSCF, TS 24.229 5.2.6.3.3 / 5.2.7.2), so a UE's route set
+	 * names it */
+	bool record_route;
 	/* dialogs older than this are dropped (0: never), seconds */
 	uint64_t dialog_max_s;
 };
 
 extern struct ims_ctx ims;
+
+/* Members of the sip service since 1.1 (on_cancel, forward_of, the tags
+ * of in-dialog requests): a provider built before them lacks them. */
+#define IMS_SIP_HAS(member)                                                    \
+	(ims.sip->size >=                                                      \
+	 offsetof(struct sip_service, member) + sizeof(ims.sip->member))
 
 #define ims_log(level, ...)                                                    \
 	ims.host->log(ims.category, level, __FILE__, __LINE__, __VA_ARGS__)
@@ -55,8 +70,15 @@ int ims_start(void);
 /* Drop pending relays and dialogs; call from fini(). */
 void ims_fini(void);
 
-/* Is `uri` this node (its self_uri's host and port)? */
+/* Is `uri` this node (the host and port of its self_uri or its
+ * contact_uri)? */
 bool ims_is_self(const char *uri);
+/*
+ * Relayed legs get the address of the node's first SIP listener as
+ * Contact (and Record-Route) instead of self_uri, unless that listener
+ * is a wildcard address. Call from start() (the listeners are open).
+ */
+void ims_contact_from_listener(void);
 /*
  * Put `uri` (made a loose route with ;lr) first in the Route set of m:
  * how a request goes to a node known by name (the sip service resolves
@@ -103,6 +125,11 @@ struct ims_fwd_target {
 	/* the downstream leg's later requests keep using next_hop (the
 	 * flow to a UE) */
 	bool sticky_hop;
+	/* a request inside a relayed dialog: `from` and `to` carry no tag,
+	 * these are the leg's From and To tags (sip.h 1.1: the service
+	 * then adds no tag of its own) */
+	const char *local_tag;
+	const char *remote_tag;
 };
 
 /*
@@ -113,10 +140,17 @@ struct ims_fwd *ims_fwd_new(struct sip_request *req,
 			    const struct sip_message *m);
 /* The request's editable copy (headers to change before sending). */
 struct ims_msg *ims_fwd_msg(struct ims_fwd *f);
-/* Send the copy downstream; cb hears the responses. 0 or -errno (then
- * answer with ims_fwd_reply). */
+/*
+ * Send the copy downstream; cb hears the responses. Max-Forwards is the
+ * upstream request's less one (RFC 3261 16.6 step 3). 0 or -errno: then
+ * answer with ims_fwd_fail(). -ELOOP: Max-Forwards was 0; -ECANCELED:
+ * the caller cancelled while we were looking for the next hop.
+ */
 int ims_fwd_send(struct ims_fwd *f, const struct ims_fwd_target *t,
 		 ims_fwd_cb cb, void *arg);
+/* Answer upstream after ims_fwd_send() failed with `rc`: 483 for
+ * -ELOOP (RFC 3261 16.3 step 3), else `status` and `reason`. */
+int ims_fwd_fail(struct ims_fwd *f, int rc, int status, const char *reason);
 /*
  * Answer upstream. `headers` are extra lines (CRLF each) or NULL. A final
  * status ends the relay: f is freed (unless a send is in flight, which
@@ -134,6 +168,9 @@ void ims_fwd_abandon(struct ims_fwd *f);
 /* Attach the caller's state; `free_fn` runs when f is freed. */
 void ims_fwd_set_data(struct ims_fwd *f, void *data, void (*free_fn)(void *));
 void *ims_fwd_data(struct ims_fwd *f);
+/* Requests being relayed now (kept upstream, not yet answered or still
+ * waiting for their downstream transaction). */
+size_t ims_fwd_count(void);
 /* The dialog a 2xx created (in the response callback), or NULL. */
 struct ims_dlg *ims_fwd_dialog(struct ims_fwd *f);
 

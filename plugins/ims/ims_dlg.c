@@ -162,23 +162,46 @@ static char *contact_uri(const struct ims_msg *m)
 	return strdup(uri);
 }
 
+/* Record-Route entries of one line that are not this node (a UE or
+ * a peer copies back the Record-Route we put in), appended to b. */
+static void add_entries(struct ims_buf *b, const char *line, bool reverse)
+{
+	char elem[IMS_HDR_MAX], uri[IMS_URI_MAX];
+	char *entries[16];
+	size_t n = 0;
+	const char *p = line;
+
+	while (n < IMS_ARRAY_SIZE(entries) &&
+	       ims_list_next(&p, elem, sizeof(elem))) {
+		if (ims_uri_of(elem, uri, sizeof(uri)) == 0 && ims_is_self(uri))
+			continue;
+		if (!(entries[n] = strdup(elem))) {
+			b->failed = true;
+			break;
+		}
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		ims_buf_printf(b, "%s%s", b->len ? ", " : "",
+			       entries[reverse ? n - 1 - i : i]);
+	for (size_t i = 0; i < n; i++)
+		free(entries[i]);
+}
+
 /* The route set of Record-Route lines, in order or reversed, as one
- * Route value; NULL when there is none. */
+ * Route value, this node left out; NULL when there is none. */
 static char *route_set(const struct ims_msg *m, bool reverse)
 {
 	unsigned n = ims_msg_count(m, "Record-Route");
 	struct ims_buf b = { 0 };
 	char *s;
 
-	if (!n)
-		return NULL;
-	for (unsigned i = 0; i < n; i++) {
-		const char *v =
-			ims_msg_get(m, "Record-Route", reverse ? n - 1 - i : i);
-
-		ims_buf_printf(&b, "%s%s", i ? ", " : "", v);
-	}
-	s = b.failed ? NULL : strdup(ims_buf_cstr(&b));
+	for (unsigned i = 0; i < n; i++)
+		add_entries(
+			&b,
+			ims_msg_get(m, "Record-Route", reverse ? n - 1 - i : i),
+			reverse);
+	s = b.len && !b.failed ? strdup(ims_buf_cstr(&b)) : NULL;
 	ims_buf_free(&b);
 	return s;
 }
@@ -340,7 +363,6 @@ static int relay_in_dialog(struct ims_dlg *d, int in_leg,
 	struct leg_ref *ref;
 	struct ims_fwd *f = ims_fwd_new(req, m);
 	struct ims_msg *msg;
-	char *from_hdr, *to_hdr;
 	int rc;
 
 	if (!f)
@@ -358,12 +380,7 @@ static int relay_in_dialog(struct ims_dlg *d, int in_leg,
 	if (out->route)
 		ims_msg_add(msg, "Route", out->route, false);
 	ref = calloc(1, sizeof(*ref));
-	from_hdr = with_tag(out->local_uri, out->local_tag);
-	to_hdr = with_tag(out->remote_uri, out->remote_tag);
-	if (!ref || !from_hdr || !to_hdr) {
-		free(ref);
-		free(from_hdr);
-		free(to_hdr);
+	if (!ref) {
 		ims_fwd_reply(f, 500, NULL, NULL);
 		return -ENOMEM;
 	}
@@ -380,21 +397,16 @@ static int relay_in_dialog(struct ims_dlg *d, int in_leg,
 	ims_fwd_set_data(f, ref, ref_free);
 	t.ruri = out->remote_target;
 	t.next_hop = out->next_hop;
-	t.from = from_hdr;
-	t.to = to_hdr;
+	t.from = out->local_uri;
+	t.to = out->remote_uri;
+	t.local_tag = out->local_tag;
+	t.remote_tag = out->remote_tag;
 	t.call_id = out->call_id;
 	t.cseq = ++out->local_cseq;
 	t.own_contact = refreshes_target(msg->method);
-	/*
-	 * The sip service adds a tag to every From it sends; ours goes
-	 * first, and parsers take the first (libosip2, sipp). Noted as a
-	 * request to the sip service: keep a From's own tag.
-	 */
 	rc = ims_fwd_send(f, &t, on_leg_response, ref);
-	free(from_hdr);
-	free(to_hdr);
 	if (rc) {
-		ims_fwd_reply(f, rc == -EHOSTUNREACH ? 404 : 500, NULL, NULL);
+		ims_fwd_fail(f, rc, rc == -EHOSTUNREACH ? 404 : 500, NULL);
 		if (ref->bye)
 			dlg_end(d, "BYE not deliverable");
 	}
@@ -511,8 +523,11 @@ static void on_bye_answer(struct sip_client *c, int status,
 static void send_bye(struct ims_dlg_leg *l, const char *why)
 {
 	struct sip_request_spec spec = { .size = sizeof(spec) };
-	char *from = with_tag(l->local_uri, l->local_tag);
-	char *to = with_tag(l->remote_uri, l->remote_tag);
+	bool tags = IMS_SIP_HAS(on_cancel); /* spec tags since 1.1 */
+	char *from = tags ? strdup(l->local_uri)
+			  : with_tag(l->local_uri, l->local_tag);
+	char *to = tags ? strdup(l->remote_uri)
+			: with_tag(l->remote_uri, l->remote_tag);
 	struct ims_buf h = { 0 };
 
 	if (from && to) {
@@ -524,6 +539,10 @@ static void send_bye(struct ims_dlg_leg *l, const char *why)
 		spec.request_uri = l->remote_target;
 		spec.from = from;
 		spec.to = to;
+		if (tags) {
+			spec.local_tag = l->local_tag;
+			spec.remote_tag = l->remote_tag;
+		}
 		spec.call_id = l->call_id;
 		spec.cseq = ++l->local_cseq;
 		spec.headers = ims_buf_cstr(&h);

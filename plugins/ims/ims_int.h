@@ -14,11 +14,12 @@ struct ims_fwd {
 	ims_fwd_cb cb;
 	void *cb_arg;
 	/* what the last send used */
-	char *ruri, *next_hop, *from, *to, *call_id;
+	char *ruri, *next_hop, *from, *to, *call_id, *local_tag, *remote_tag;
 	uint32_t cseq;
 	bool dialog, sticky_hop, own_contact;
 	bool invite, final_sent, in_cb, cancelled;
-	struct ims_dlg *dlg; /* made by a 2xx */
+	bool cancel_notified; /* sip->on_cancel() set: no polling */
+	struct ims_dlg *dlg;  /* made by a 2xx */
 	void *data;
 	void (*free_fn)(void *);
 	struct ims_fwd *prev, *next; /* pending INVITEs (CANCEL watch) */

@@ -129,25 +129,37 @@ static const struct {
 	{ 'y', "Identity" },
 };
 
-/* The canonical name of `name`, written into out. */
-static void canonical(const char *name, char *out, size_t size)
+/* The table's spelling of `name` (a compact form expanded), or NULL for
+ * a name the table does not have. Every header of every relayed message
+ * passes here: the first letter is compared before the whole name. */
+static const char *known_name(const char *name)
 {
-	bool up = true;
+	int first = tolower((unsigned char)name[0]);
 	size_t i;
 
 	if (name[0] && !name[1]) {
 		for (i = 0; i < IMS_ARRAY_SIZE(compact_names); i++)
-			if (tolower((unsigned char)name[0]) ==
-			    compact_names[i].compact) {
-				ims_fmt(out, size, "%s", compact_names[i].name);
-				return;
-			}
+			if (first == compact_names[i].compact)
+				return compact_names[i].name;
 	}
 	for (i = 0; i < IMS_ARRAY_SIZE(canonical_names); i++)
-		if (strcasecmp(name, canonical_names[i]) == 0) {
-			ims_fmt(out, size, "%s", canonical_names[i]);
-			return;
-		}
+		if (tolower((unsigned char)canonical_names[i][0]) == first &&
+		    strcasecmp(name, canonical_names[i]) == 0)
+			return canonical_names[i];
+	return NULL;
+}
+
+/* The canonical name of `name`, written into out. */
+static void canonical(const char *name, char *out, size_t size)
+{
+	const char *known = known_name(name);
+	bool up = true;
+	size_t i;
+
+	if (known) {
+		ims_fmt(out, size, "%s", known);
+		return;
+	}
 	/* unknown: Title-Case-Words */
 	for (i = 0; name[i] && i + 1 < size; i++) {
 		out[i] = (char)(up ? toupper((unsigned char)name[i])
@@ -160,8 +172,17 @@ static void canonical(const char *name, char *out, size_t size)
 
 /* ---- Lines --------------------------------------------------------------- */
 
-static int push(struct ims_msg *m, size_t at, const char *name,
-		const char *value)
+static void hdr_free(struct ims_hdr *h)
+{
+	if (h->own_name)
+		free((char *)h->name);
+	free(h->value);
+}
+
+/* Insert a line at `at`: `name` canonical (`known`: the table's own
+ * string, else NULL), `value` of `len` bytes. */
+static int push_n(struct ims_msg *m, size_t at, const char *name,
+		  const char *known, const char *value, size_t len)
 {
 	struct ims_hdr h;
 
@@ -174,18 +195,26 @@ static int push(struct ims_msg *m, size_t at, const char *name,
 		m->hdrs = p;
 		m->cap = cap;
 	}
-	h.name = strdup(name);
-	h.value = strdup(value);
+	h.own_name = !known;
+	h.name = known ? known : strdup(name);
+	h.value = malloc(len + 1);
 	if (!h.name || !h.value) {
-		free(h.name);
-		free(h.value);
+		hdr_free(&h);
 		return -ENOMEM;
 	}
+	memcpy(h.value, value, len);
+	h.value[len] = '\0';
 	memmove(&m->hdrs[at + 1], &m->hdrs[at],
 		(m->nhdrs - at) * sizeof(*m->hdrs));
 	m->hdrs[at] = h;
 	m->nhdrs++;
 	return 0;
+}
+
+static int push(struct ims_msg *m, size_t at, const char *name,
+		const char *value)
+{
+	return push_n(m, at, name, known_name(name), value, strlen(value));
 }
 
 static bool have_name(const struct ims_msg *m, const char *name)
@@ -201,20 +230,18 @@ static int take_lines(const struct sip_service *sip,
 		      const struct sip_message *src, struct ims_msg *m,
 		      const char *osip_name)
 {
-	char name[64];
+	const char *known = known_name(osip_name);
+	char buf[64];
+	const char *name = known ? known : buf;
 	struct sip_text v;
 
-	canonical(osip_name, name, sizeof(name));
+	if (!known)
+		canonical(osip_name, buf, sizeof(buf));
 	if (have_name(m, name))
 		return 0;
 	for (unsigned k = 0; sip->header(src, name, k, &v) == 0; k++) {
-		char *value = ims_text_dup(v);
-		int rc;
+		int rc = push_n(m, m->nhdrs, name, known, v.ptr, v.len);
 
-		if (!value)
-			return -ENOMEM;
-		rc = push(m, m->nhdrs, name, value);
-		free(value);
 		if (rc)
 			return rc;
 	}
@@ -326,10 +353,8 @@ int ims_msg_take(const struct sip_service *sip, const struct sip_message *src,
 
 void ims_msg_free(struct ims_msg *m)
 {
-	for (size_t i = 0; i < m->nhdrs; i++) {
-		free(m->hdrs[i].name);
-		free(m->hdrs[i].value);
-	}
+	for (size_t i = 0; i < m->nhdrs; i++)
+		hdr_free(&m->hdrs[i]);
 	free(m->hdrs);
 	free(m->method);
 	free(m->ruri);
@@ -361,8 +386,7 @@ void ims_msg_del(struct ims_msg *m, const char *name)
 
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		if (strcasecmp(m->hdrs[i].name, name) == 0) {
-			free(m->hdrs[i].name);
-			free(m->hdrs[i].value);
+			hdr_free(&m->hdrs[i]);
 		} else {
 			m->hdrs[j++] = m->hdrs[i];
 		}
@@ -374,8 +398,7 @@ void ims_msg_del_first(struct ims_msg *m, const char *name)
 {
 	for (size_t i = 0; i < m->nhdrs; i++) {
 		if (strcasecmp(m->hdrs[i].name, name) == 0) {
-			free(m->hdrs[i].name);
-			free(m->hdrs[i].value);
+			hdr_free(&m->hdrs[i]);
 			memmove(&m->hdrs[i], &m->hdrs[i + 1],
 				(m->nhdrs - i - 1) * sizeof(*m->hdrs));
 			m->nhdrs--;

@@ -26,8 +26,11 @@
 #include "ims_util.h"
 
 struct ims_hdr {
-	char *name;  /* canonical form: "P-Asserted-Identity" */
+	/* canonical form: "P-Asserted-Identity"; a name of the library's
+	 * table is not copied (own_name false) */
+	const char *name;
 	char *value; /* one header line's value, as received */
+	bool own_name;
 };
 
 struct ims_msg {

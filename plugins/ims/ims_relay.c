@@ -5,6 +5,7 @@
  * transaction, the responses copied back.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,8 @@ int ims_init(const struct tnd_host_api *host, struct tnd_plugin *self,
 			  "the sip service is missing");
 		return -ENOENT;
 	}
-	if (ims_fmt(ims.self_uri, sizeof(ims.self_uri), "%s", self_uri))
+	if (ims_fmt(ims.self_uri, sizeof(ims.self_uri), "%s", self_uri) ||
+	    ims_fmt(ims.contact_uri, sizeof(ims.contact_uri), "%s", self_uri))
 		return -ENOSPC;
 	if (!ims.dialog_max_s)
 		ims.dialog_max_s = 12 * 3600;
@@ -83,15 +85,42 @@ int ims_start(void)
 	return ims.host->timer_start(watch_timer, 1000, 1000);
 }
 
-bool ims_is_self(const char *uri)
+static bool same_hostport(const char *a, const char *b_uri)
 {
-	char a[IMS_URI_MAX], b[IMS_URI_MAX];
+	char b[IMS_URI_MAX];
 
-	if (ims_uri_hop(uri, a, sizeof(a)) ||
-	    ims_uri_hop(ims.self_uri, b, sizeof(b)))
+	if (ims_uri_hop(b_uri, b, sizeof(b)))
 		return false;
 	/* the transport does not matter: compare host:port */
 	return strcasecmp(strchr(a, ':'), strchr(b, ':')) == 0;
+}
+
+bool ims_is_self(const char *uri)
+{
+	char a[IMS_URI_MAX];
+
+	if (ims_uri_hop(uri, a, sizeof(a)))
+		return false;
+	return same_hostport(a, ims.self_uri) ||
+	       same_hostport(a, ims.contact_uri);
+}
+
+void ims_contact_from_listener(void)
+{
+	char route[IMS_URI_MAX], host[IMS_URI_MAX], uri[IMS_URI_MAX];
+
+	if (!IMS_SIP_HAS(local_route) ||
+	    ims.sip->local_route(NULL, NULL, route, sizeof(route)) < 0 ||
+	    ims_uri_of(route, uri, sizeof(uri)) ||
+	    ims_uri_host(uri, host, sizeof(host)))
+		return;
+	if (strcmp(host, "0.0.0.0") == 0 || strchr(host, ':'))
+		return; /* a wildcard (or IPv6) listener: keep the name */
+	/* "sip:HOST:PORT;transport=tcp;lr" -> without ;lr */
+	if (strstr(uri, ";lr"))
+		*strstr(uri, ";lr") = '\0';
+	ims_fmt(ims.contact_uri, sizeof(ims.contact_uri), "%s", uri);
+	ims_log(TND_LOG_INFO, "relayed legs get Contact %s", uri);
 }
 
 int ims_route_first(struct ims_msg *m, const char *uri)
@@ -130,6 +159,13 @@ void ims_route_pop_self(struct ims_msg *m)
 
 /* ---- Relay --------------------------------------------------------------- */
 
+static size_t pending_count;
+
+size_t ims_fwd_count(void)
+{
+	return pending_count;
+}
+
 static void pending_add(struct ims_fwd *f)
 {
 	if (f->prev || pending == f)
@@ -138,10 +174,14 @@ static void pending_add(struct ims_fwd *f)
 	if (pending)
 		pending->prev = f;
 	pending = f;
+	pending_count++;
 }
 
 static void pending_del(struct ims_fwd *f)
 {
+	if (!f->prev && pending != f)
+		return; /* not in the list */
+	pending_count--;
 	if (f->prev)
 		f->prev->next = f->next;
 	else if (pending == f)
@@ -158,7 +198,10 @@ static void target_free(struct ims_fwd *f)
 	free(f->from);
 	free(f->to);
 	free(f->call_id);
+	free(f->local_tag);
+	free(f->remote_tag);
 	f->ruri = f->next_hop = f->from = f->to = f->call_id = NULL;
+	f->local_tag = f->remote_tag = NULL;
 }
 
 static void fwd_free(struct ims_fwd *f)
@@ -183,6 +226,25 @@ static void maybe_free(struct ims_fwd *f)
 		fwd_free(f);
 }
 
+/* RFC 3261 16.10: the caller cancelled; the sip service answered it
+ * (200, and 487 to the INVITE). Cancel what we sent; when nothing is in
+ * flight yet (a Diameter query first), ims_fwd_send() refuses. */
+static void on_cancel(struct sip_request *req, const struct sip_message *cancel,
+		      void *arg)
+{
+	struct ims_fwd *f = arg;
+
+	(void)req, (void)cancel;
+	if (f->cancelled)
+		return;
+	f->cancelled = true;
+	ims_log(TND_LOG_INFO, "%s %s cancelled upstream%s", f->msg.method,
+		f->ruri ? f->ruri : f->msg.ruri,
+		f->client ? ": cancelling downstream" : "");
+	if (f->client)
+		ims.sip->cancel(f->client);
+}
+
 struct ims_fwd *ims_fwd_new(struct sip_request *req,
 			    const struct sip_message *m)
 {
@@ -202,9 +264,13 @@ struct ims_fwd *ims_fwd_new(struct sip_request *req,
 	}
 	f->invite = strcmp(f->msg.method, "INVITE") == 0;
 	pending_add(f);
-	if (f->invite)
+	if (f->invite) {
 		/* RFC 3261 16.2 / 8.2.6.1: stop the caller's retransmissions */
 		ims.sip->reply(f->req, 100, NULL, NULL, NULL, NULL, 0);
+		if (IMS_SIP_HAS(on_cancel))
+			f->cancel_notified =
+				ims.sip->on_cancel(f->req, on_cancel, f) == 0;
+	}
 	return f;
 }
 
@@ -282,7 +348,13 @@ static void relay_response(struct ims_fwd *f, int status, struct ims_msg *r)
 
 		if (dialog_rsp) {
 			ims_msg_del(r, "Contact");
-			ims_buf_printf(&h, "Contact: <%s>\r\n", ims.self_uri);
+			ims_buf_printf(&h, "Contact: <%s>\r\n",
+				       ims.contact_uri);
+			/* ours first: the caller reverses the list, we are
+			 * its last hop (RFC 3261 12.1.2) */
+			if (ims.record_route)
+				ims_buf_printf(&h, "Record-Route: <%s;lr>\r\n",
+					       ims.contact_uri);
 			for (unsigned i = 0;
 			     ims_msg_get(&f->msg, "Record-Route", i); i++)
 				ims_buf_printf(&h, "Record-Route: %s\r\n",
@@ -357,6 +429,10 @@ static int keep_target(struct ims_fwd *f, const struct ims_fwd_target *t)
 	f->ruri = strdup(t->ruri ? t->ruri : f->msg.ruri);
 	if (t->next_hop)
 		f->next_hop = strdup(t->next_hop);
+	if (t->local_tag)
+		f->local_tag = strdup(t->local_tag);
+	if (t->remote_tag)
+		f->remote_tag = strdup(t->remote_tag);
 	if (t->call_id) {
 		f->call_id = strdup(t->call_id);
 	} else if (t->dialog) {
@@ -368,9 +444,49 @@ static int keep_target(struct ims_fwd *f, const struct ims_fwd_target *t)
 		f->call_id = v ? strdup(v) : NULL;
 	}
 	if (!f->from || !f->to || !f->ruri || !f->call_id ||
-	    (t->next_hop && !f->next_hop))
+	    (t->next_hop && !f->next_hop) || (t->local_tag && !f->local_tag) ||
+	    (t->remote_tag && !f->remote_tag))
 		return -ENOMEM;
 	return 0;
+}
+
+static char *tagged(const char *nameaddr, const char *tag)
+{
+	size_t n = strlen(nameaddr) + strlen(tag) + 6;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s;tag=%s", nameaddr, tag);
+	return s;
+}
+
+/* The tags of an in-dialog request: as spec members where the service
+ * takes them, else written into From and To as before 1.1 (the service
+ * then adds a second From tag; parsers take the first). */
+static int set_tags(struct ims_fwd *f, struct sip_request_spec *spec,
+		    char **from, char **to)
+{
+	*from = *to = NULL;
+	if (IMS_SIP_HAS(on_cancel)) {
+		spec->local_tag = f->local_tag;
+		spec->remote_tag = f->remote_tag;
+		return 0;
+	}
+	if (f->local_tag && !(*from = tagged(f->from, f->local_tag)))
+		return -ENOMEM;
+	if (f->remote_tag && !(*to = tagged(f->to, f->remote_tag))) {
+		free(*from);
+		*from = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int ims_fwd_fail(struct ims_fwd *f, int rc, int status, const char *reason)
+{
+	if (rc == -ELOOP)
+		return ims_fwd_reply(f, 483, NULL, NULL);
+	return ims_fwd_reply(f, status, reason, NULL);
 }
 
 int ims_fwd_send(struct ims_fwd *f, const struct ims_fwd_target *t,
@@ -378,30 +494,40 @@ int ims_fwd_send(struct ims_fwd *f, const struct ims_fwd_target *t,
 {
 	struct ims_buf h = { 0 };
 	struct sip_request_spec spec = { .size = sizeof(spec) };
+	char *tagged_from, *tagged_to;
 	int rc;
 
 	if (f->final_sent || f->client)
 		return -EALREADY;
+	if (f->cancelled)
+		return -ECANCELED;
 	rc = keep_target(f, t);
+	if (!rc)
+		rc = set_tags(f, &spec, &tagged_from, &tagged_to);
 	if (rc)
 		return rc;
 	if (f->own_contact &&
 	    (t->dialog || ims_msg_get(&f->msg, "Contact", 0))) {
 		/* ours downstream; the caller's stays in the copy (leg 0's
 		 * remote target) */
-		ims_buf_printf(&h, "Contact: <%s>\r\n", ims.self_uri);
+		ims_buf_printf(&h, "Contact: <%s>\r\n", ims.contact_uri);
+		if (ims.record_route && t->dialog)
+			ims_buf_printf(&h, "Record-Route: <%s;lr>\r\n",
+				       ims.contact_uri);
 		ims_msg_headers(&f->msg, skip_with_contact, &h);
 	} else {
 		ims_msg_headers(&f->msg, ims_skip_request, &h);
 	}
 	if (h.failed) {
 		ims_buf_free(&h);
+		free(tagged_from);
+		free(tagged_to);
 		return -ENOMEM;
 	}
 	spec.method = f->msg.method;
 	spec.request_uri = f->ruri;
-	spec.from = f->from;
-	spec.to = f->to;
+	spec.from = tagged_from ? tagged_from : f->from;
+	spec.to = tagged_to ? tagged_to : f->to;
 	spec.call_id = f->call_id;
 	spec.cseq = f->cseq;
 	spec.headers = h.len ? ims_buf_cstr(&h) : NULL;
@@ -409,22 +535,31 @@ int ims_fwd_send(struct ims_fwd *f, const struct ims_fwd_target *t,
 	spec.body = f->msg.body;
 	spec.body_len = f->msg.body_len;
 	spec.next_hop = f->next_hop;
+	/* RFC 3261 16.6 step 3, across every relay of the core */
+	if (f->req && IMS_SIP_HAS(on_cancel))
+		spec.forward_of = ims.sip->request_message(f->req);
 	f->cb = cb;
 	f->cb_arg = arg;
 	rc = ims.sip->send_request(&spec, on_response, f, &f->client);
 	ims_buf_free(&h);
+	free(tagged_from);
+	free(tagged_to);
 	if (rc)
 		f->client = NULL;
+	if (rc == -ELOOP)
+		ims_log(TND_LOG_INFO, "%s %s: Max-Forwards exhausted: 483",
+			f->msg.method, f->ruri);
 	return rc;
 }
 
 /* ---- CANCEL watch -------------------------------------------------------- */
 
 /*
- * The sip service answers a CANCEL itself (200, then 487 to the INVITE)
- * and tells the handler nothing; a reply() after it returns -EALREADY.
- * Once a second a 100 is offered to every INVITE still waiting: one that
- * is refused was cancelled, and its downstream leg is cancelled too.
+ * With a sip service older than 1.1 (no on_cancel), the service answers
+ * a CANCEL itself and tells the handler nothing; a reply() after it
+ * returns -EALREADY. Then once a second a 100 is offered to every INVITE
+ * still waiting: one that is refused was cancelled, and its downstream
+ * leg is cancelled too.
  */
 static void on_watch(struct tnd_timer *t, void *arg)
 {
@@ -434,7 +569,7 @@ static void on_watch(struct tnd_timer *t, void *arg)
 	for (f = pending; f; f = next) {
 		next = f->next;
 		if (!f->invite || f->cancelled || f->final_sent || !f->client ||
-		    !f->req)
+		    !f->req || f->cancel_notified)
 			continue;
 		if (ims.sip->reply(f->req, 100, NULL, NULL, NULL, NULL, 0) ==
 		    -EALREADY) {

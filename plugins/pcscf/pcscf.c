@@ -23,8 +23,8 @@ const struct rx_service *rx;
 static const struct tnd_param pcscf_params[] = {
 	TND_PARAM("name", TND_STR, struct pcscf_cfg, name,
 		  "sip:pcscf.ims.lab:5060",
-		  "SIP URI of this P-CSCF: its Path and Contact (the sip "
-		  "plugin must listen there)"),
+		  "SIP URI of this P-CSCF: its Path, and Contact with "
+		  "ue_contact = name (the sip plugin must listen there)"),
 	TND_PARAM("icscf", TND_STR, struct pcscf_cfg, icscf,
 		  "sip:icscf.ims.lab:4060",
 		  "entry point of the home network REGISTERs go to"),
@@ -53,12 +53,18 @@ static const struct tnd_param pcscf_params[] = {
 		  .max = 604800),
 	TND_PARAM("sec_mechanisms", TND_STR, struct pcscf_cfg, sec_mechanisms,
 		  "",
-		  "security mechanisms offered to UEs (RFC 3329): tls, "
-		  "ipsec-3gpp (only where the kernel has xfrm)"),
+		  "security mechanisms offered to UEs (RFC 3329): tls "
+		  "(needs a tls: listener); ipsec-3gpp is never offered "
+		  "(no SA set-up; docs/ims.md)"),
 	TND_PARAM("keepalive_s", TND_UINT, struct pcscf_cfg, keepalive_s, "0",
 		  "send a CRLF keep-alive on each UE's flow this often "
 		  "(RFC 5626 3.5.1), seconds; 0: none",
 		  .max = 3600),
+	TND_PARAM("ue_contact", TND_STR, struct pcscf_cfg, ue_contact,
+		  "listener",
+		  "Contact and Record-Route of the dialogs relayed: "
+		  "\"listener\" (the address of the first SIP listener, which "
+		  "UEs reach without DNS), or \"name\" (the name URI)"),
 	TND_PARAM("dialog_max_s", TND_UINT, struct pcscf_cfg, dialog_max_s,
 		  "43200", "relayed dialogs older than this are ended, seconds",
 		  .min = 60, .max = 604800),
@@ -132,6 +138,7 @@ static int cmd_show(struct tnd_reply *r, int argc, char **argv)
 	pcscf_host->reply_field_num(r, "registered",
 				    (long long)pcscf_ue_count());
 	pcscf_host->reply_field_num(r, "dialogs", (long long)ims_dlg_count());
+	pcscf_host->reply_field_num(r, "relays", (long long)ims_fwd_count());
 	pcscf_host->reply_field(
 		r, "rx", "%s", rx ? "provider loaded" : "none (calls proceed)");
 	return 0;
@@ -150,7 +157,7 @@ static void list_one(struct pcscf_ue *ue, void *arg)
 	pcscf_host->reply_field_num(r, "identities", (long long)ue->nimpus);
 	pcscf_host->reply_field_num(r, "expires_in", left > 0 ? left : 0);
 	pcscf_host->reply_field(r, "reg_event", "%s",
-				ue->sub_call_id ? "subscribed" : "-");
+				pcscf_regevent_active(ue) ? "subscribed" : "-");
 }
 
 static int cmd_list(struct tnd_reply *r, int argc, char **argv)
@@ -185,6 +192,11 @@ static int check_config(void)
 		return pcscf_host->config_error("pcscf", "emergency_route",
 						"emergency_route must be a "
 						"sip: URI");
+	if (strcmp(pcscf_cfg->ue_contact, "listener") &&
+	    strcmp(pcscf_cfg->ue_contact, "name"))
+		return pcscf_host->config_error("pcscf", "ue_contact",
+						"ue_contact is \"listener\" or "
+						"\"name\"");
 	return 0;
 }
 
@@ -248,6 +260,11 @@ static int pcscf_init(const struct tnd_host_api *api, void *config)
 static int pcscf_start(void)
 {
 	int rc = ims_start();
+
+	/* TS 24.229 5.2.6.3.3, 5.2.7.2: the UE's route set names us */
+	ims.record_route = true;
+	if (strcmp(pcscf_cfg->ue_contact, "listener") == 0)
+		ims_contact_from_listener();
 
 	if (!rc)
 		rc = sip->handler_add(NULL, SIP_HANDLER_CLAIM,

@@ -32,6 +32,7 @@ struct pcscf_cfg {
 	unsigned long long reg_event_expires;
 	char *sec_mechanisms;
 	unsigned long long keepalive_s;
+	char *ue_contact;
 	unsigned long long dialog_max_s;
 };
 
@@ -64,6 +65,7 @@ struct pcscf_ue {
 	struct sip_client *sub_client;
 	char *sub_call_id, *sub_tag;
 	uint32_t sub_cseq;
+	int64_t sub_expires_at; /* when the subscription asked for lapses */
 };
 
 int pcscf_reg_init(void);
@@ -109,7 +111,12 @@ int pcscf_secagree_init(void);
 
 /* ---- reg event subscriber (pcscf_regevent.c) ----------------------------- */
 
+/* Subscribe to the UE's reg event, or refresh its subscription. */
 void pcscf_regevent_subscribe(struct pcscf_ue *ue);
+/* Its subscription is in place (not ended by the S-CSCF). */
+bool pcscf_regevent_active(const struct pcscf_ue *ue);
+/* No subscription, or half its lifetime gone: time to (re)subscribe. */
+bool pcscf_regevent_due(const struct pcscf_ue *ue);
 void pcscf_regevent_unsubscribe(struct pcscf_ue *ue);
 /* A NOTIFY for our subscription; true when taken. */
 bool pcscf_regevent_notify(struct sip_request *req,

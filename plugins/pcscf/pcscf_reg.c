@@ -125,14 +125,69 @@ static int index_ue(struct pcscf_ue *ue)
 	return 0;
 }
 
+/* Take the UE's identities and flow out of the indexes (its Contact
+ * stays: a refresh keeps it). */
+static void unindex_ue(struct pcscf_ue *ue)
+{
+	if (ue->flow && ims_hash_get(&by_flow, ue->flow) == ue)
+		ims_hash_del(&by_flow, ue->flow);
+	for (size_t i = 0; i < ue->nimpus; i++) {
+		if (ims_hash_get(&by_impu, ue->impus[i]) == ue)
+			ims_hash_del(&by_impu, ue->impus[i]);
+		free(ue->impus[i]);
+	}
+	free(ue->impus);
+	ue->impus = NULL;
+	ue->nimpus = 0;
+}
+
+static int replace_str(char **field, const char *value)
+{
+	char *copy = value ? strdup(value) : NULL;
+
+	if (value && !copy)
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/*
+ * A re-registration of a Contact we have: the entry is updated where it
+ * is, its timer restarted (re-registrations are most of a P-CSCF's
+ * REGISTER traffic; making a new entry and timer each time cost 4 % of
+ * its time under load). Its reg event subscription and security
+ * mechanism carry on. NULL (and the entry dropped) when out of memory.
+ */
+static struct pcscf_ue *ue_refresh(struct pcscf_ue *ue, const char *aor,
+				   const char *flow, int64_t expires,
+				   const char *service_route,
+				   const char *associated)
+{
+	unindex_ue(ue);
+	if (replace_str(&ue->aor, aor) || replace_str(&ue->flow, flow) ||
+	    replace_str(&ue->service_route, service_route) ||
+	    add_impus(ue, associated) || index_ue(ue)) {
+		pcscf_ue_drop(ue, "out of memory");
+		return NULL;
+	}
+	ue->expires_at = ims_now_s() + expires;
+	pcscf_host->timer_start(ue->timer, (uint64_t)expires * 1000 + 2000, 0);
+	return ue;
+}
+
 struct pcscf_ue *pcscf_ue_save(const char *aor, const char *contact,
 			       const char *flow, int64_t expires,
 			       const char *service_route,
 			       const char *associated)
 {
 	struct pcscf_ue *old = pcscf_ue_by_contact(contact);
-	struct pcscf_ue *ue = calloc(1, sizeof(*ue));
+	struct pcscf_ue *ue;
 
+	if (old && old->timer)
+		return ue_refresh(old, aor, flow, expires, service_route,
+				  associated);
+	ue = calloc(1, sizeof(*ue));
 	if (!ue)
 		return NULL;
 	ue->aor = strdup(aor);
@@ -147,6 +202,7 @@ struct pcscf_ue *pcscf_ue_save(const char *aor, const char *contact,
 		ue->sub_call_id = old->sub_call_id;
 		ue->sub_tag = old->sub_tag;
 		ue->sub_cseq = old->sub_cseq;
+		ue->sub_expires_at = old->sub_expires_at;
 		ue->sec_mech = old->sec_mech;
 		old->sub_client = NULL;
 		old->sub_call_id = old->sub_tag = old->sec_mech = NULL;

@@ -7,6 +7,11 @@
  * de-registered it: RTR, administrative, expiry), the UE's state here is
  * dropped at once (TS 24.229 5.2.3 last step): its next request meets
  * 403, not a stale Service-Route.
+ *
+ * The subscription is refreshed in its dialog (same Call-ID and From tag,
+ * CSeq up) by a re-registration that comes after half its lifetime:
+ * registrations outlive reg_event_expires, and a lapsed subscription
+ * would leave network de-registrations unheard.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,19 +32,50 @@ static void index_del(const char *call_id)
 	free(ims_hash_del(&subs, call_id));
 }
 
+/* RFC 6665 4.1.2.1: the 2xx's Expires is the lifetime granted, which
+ * may be shorter than the one asked: the refresh is timed by it. */
+static void granted(const char *call_id, const struct sip_message *rsp)
+{
+	const char *contact = ims_hash_get(&subs, call_id);
+	struct pcscf_ue *ue = contact ? pcscf_ue_by_contact(contact) : NULL;
+	struct sip_text v;
+	char value[16];
+
+	if (!ue || !rsp || sip->header(rsp, "Expires", 0, &v) ||
+	    ims_text_copy(v, value, sizeof(value)))
+		return;
+	ue->sub_expires_at = ims_now_s() + atoll(value);
+}
+
 static void on_subscribe_answer(struct sip_client *c, int status,
 				const struct sip_message *rsp, void *arg)
 {
 	char *call_id = arg;
 
-	(void)c, (void)rsp;
+	(void)c;
 	if (status < 200)
 		return;
 	if (status >= 300) {
 		tnd_info("reg event SUBSCRIBE %s answered %d", call_id, status);
 		index_del(call_id);
+	} else {
+		granted(call_id, rsp);
 	}
 	free(call_id);
+}
+
+bool pcscf_regevent_active(const struct pcscf_ue *ue)
+{
+	return ue->sub_call_id && ims_hash_get(&subs, ue->sub_call_id);
+}
+
+bool pcscf_regevent_due(const struct pcscf_ue *ue)
+{
+	/* half the lifetime asked, or what the 2xx left of it */
+	int64_t half = (int64_t)pcscf_cfg->reg_event_expires / 2;
+
+	return !pcscf_regevent_active(ue) ||
+	       ims_now_s() >= ue->sub_expires_at - half;
 }
 
 void pcscf_regevent_subscribe(struct pcscf_ue *ue)
@@ -47,11 +83,27 @@ void pcscf_regevent_subscribe(struct pcscf_ue *ue)
 	struct sip_request_spec spec = { .size = sizeof(spec) };
 	char from[IMS_URI_MAX + 4], to[IMS_URI_MAX + 4], call_id[32];
 	struct ims_buf h = { 0 };
-	char *arg, *key;
+	bool refresh = pcscf_regevent_active(ue);
+	char *arg, *key = NULL;
 
 	if (!ue->service_route)
 		return;
-	ims_token(call_id, sizeof(call_id));
+	if (refresh) {
+		ims_fmt(call_id, sizeof(call_id), "%s", ue->sub_call_id);
+	} else {
+		ims_token(call_id, sizeof(call_id));
+		ue->sub_cseq = 0;
+		free(ue->sub_tag);
+		ue->sub_tag = NULL;
+	}
+	if (!ue->sub_tag && IMS_SIP_HAS(on_cancel)) {
+		char tag[20];
+
+		ims_token(tag, sizeof(tag));
+		ue->sub_tag = strdup(tag);
+	}
+	spec.local_tag = ue->sub_tag; /* sip 1.1: one tag for the dialog */
+	spec.cseq = ++ue->sub_cseq;
 	ims_fmt(from, sizeof(from), "<%s>", pcscf_cfg->name);
 	ims_fmt(to, sizeof(to), "<%s>", ue->impus[0]);
 	ims_buf_printf(&h,
@@ -67,17 +119,23 @@ void pcscf_regevent_subscribe(struct pcscf_ue *ue)
 	spec.call_id = call_id;
 	spec.headers = ims_buf_cstr(&h);
 	arg = strdup(call_id);
-	key = strdup(ue->contact);
-	if (!arg || !key || h.failed || ims_hash_put(&subs, call_id, key) ||
+	if (!refresh)
+		key = strdup(ue->contact);
+	if (!arg || (!refresh && !key) || h.failed ||
+	    (!refresh && ims_hash_put(&subs, call_id, key)) ||
 	    sip->send_request(&spec, on_subscribe_answer, arg, NULL)) {
 		tnd_info("%s: reg event SUBSCRIBE not sent", ue->aor);
-		if (ims_hash_get(&subs, call_id) == key)
+		if (key && ims_hash_get(&subs, call_id) == key)
 			ims_hash_del(&subs, call_id);
 		free(arg);
 		free(key);
 	} else {
-		free(ue->sub_call_id);
-		ue->sub_call_id = strdup(call_id);
+		if (!refresh) {
+			free(ue->sub_call_id);
+			ue->sub_call_id = strdup(call_id);
+		}
+		ue->sub_expires_at =
+			ims_now_s() + (int64_t)pcscf_cfg->reg_event_expires;
 	}
 	ims_buf_free(&h);
 }

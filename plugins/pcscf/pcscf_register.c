@@ -90,7 +90,23 @@ static void drop_option(struct ims_msg *msg, const char *hdr, const char *tag)
 	ims_buf_free(&keep);
 }
 
-static int mark_authorization(struct ims_msg *msg, const char *mech)
+/*
+ * TS 24.229 5.2.2.1, TS 33.203 (TLS): with tls agreed, a REGISTER that
+ * comes over a TLS connection a UE registered on is "tls-yes", one over
+ * a TLS connection not registered yet "tls-pending"; anything else
+ * (UDP, TCP: nothing protects the path) "no".
+ */
+static const char *integrity_of(const struct reg_job *job)
+{
+	const struct pcscf_ue *ue;
+
+	if (strcmp(job->mech, "tls") != 0 || strncmp(job->flow, "tls:", 4) != 0)
+		return "no";
+	ue = pcscf_ue_by_flow(job->flow);
+	return ue && strcmp(ue->aor, job->aor) == 0 ? "tls-yes" : "tls-pending";
+}
+
+static int mark_authorization(struct ims_msg *msg, const struct reg_job *job)
 {
 	const char *authz = ims_msg_get(msg, "Authorization", 0);
 	char value[IMS_HDR_MAX], marked[IMS_HDR_MAX + 40];
@@ -101,7 +117,7 @@ static int mark_authorization(struct ims_msg *msg, const char *mech)
 	if (ims_auth_param_del(authz, "integrity-protected", value,
 			       sizeof(value)) ||
 	    ims_fmt(marked, sizeof(marked), "%s, integrity-protected=\"%s\"",
-		    value, strcmp(mech, "tls") == 0 ? "tls-pending" : "no"))
+		    value, integrity_of(job)))
 		return -ENOSPC;
 	return ims_msg_replace(msg, "Authorization", 0, marked);
 }
@@ -171,14 +187,17 @@ static void registered(struct reg_job *job, const struct ims_msg *rsp)
 		pcscf_host->counter_add(pcscf_cnt.deregistered, 1);
 	} else if ((ue = pcscf_ue_save(job->aor, job->contact, job->flow,
 				       expires, route, assoc))) {
-		if (job->mech[0])
+		if (job->mech[0]) {
+			free(ue->sec_mech); /* a refresh's earlier one */
 			ue->sec_mech = strdup(job->mech);
+		}
 		pcscf_host->counter_add(pcscf_cnt.registered, 1);
 		tnd_info("%s registered from %s (%s), %lld s, default "
 			 "identity %s",
 			 job->aor, job->flow, job->contact, expires,
 			 ue->impus[0]);
-		if (fresh && pcscf_cfg->subscribe_reg_event)
+		if (pcscf_cfg->subscribe_reg_event &&
+		    (fresh || pcscf_regevent_due(ue)))
 			pcscf_regevent_subscribe(ue);
 	}
 	free(route);
@@ -232,7 +251,7 @@ static int prepare(struct reg_job *job, struct ims_msg *msg)
 	    ims_msg_add(msg, "Require", "path", false) ||
 	    ims_msg_set(msg, "P-Visited-Network-ID",
 			pcscf_cfg->visited_network_id) ||
-	    mark_authorization(msg, job->mech))
+	    mark_authorization(msg, job))
 		return 500;
 	if (!ims_msg_get(msg, "Supported", 0))
 		ims_msg_add(msg, "Supported", "path", false);
@@ -249,7 +268,7 @@ int pcscf_register(struct sip_request *req, const struct sip_message *m)
 	struct reg_job *job = calloc(1, sizeof(*job));
 	struct ims_fwd *f;
 	struct ims_fwd_target t = { 0 };
-	int status;
+	int status, rc;
 
 	pcscf_host->counter_add(pcscf_cnt.register_rx, 1);
 	if (!job || !(f = ims_fwd_new(req, m))) {
@@ -271,7 +290,8 @@ int pcscf_register(struct sip_request *req, const struct sip_message *m)
 		ims_fwd_reply(f, status, NULL, NULL);
 		return 0;
 	}
-	if (ims_fwd_send(f, &t, on_answer, job))
-		ims_fwd_reply(f, 500, "I-CSCF unreachable", NULL);
+	rc = ims_fwd_send(f, &t, on_answer, job);
+	if (rc)
+		ims_fwd_fail(f, rc, 500, "I-CSCF unreachable");
 	return 0;
 }

@@ -77,6 +77,7 @@ static void originating(struct ims_fwd *f, struct pcscf_ue *ue)
 {
 	struct ims_msg *msg = ims_fwd_msg(f);
 	struct ims_fwd_target t = { 0 };
+	int rc;
 	int status = pcscf_secagree_verify(ue, msg);
 
 	if (status) {
@@ -95,14 +96,16 @@ static void originating(struct ims_fwd *f, struct pcscf_ue *ue)
 	assert_identity(msg, ue);
 	pcscf_charging_vector(msg);
 	t.dialog = dialog_method(msg->method);
-	if (ims_fwd_send(f, &t, on_core_answer, NULL))
-		ims_fwd_reply(f, 500, "S-CSCF unreachable", NULL);
+	rc = ims_fwd_send(f, &t, on_core_answer, NULL);
+	if (rc)
+		ims_fwd_fail(f, rc, 500, "S-CSCF unreachable");
 }
 
 static void terminating(struct ims_fwd *f, struct pcscf_ue *ue)
 {
 	struct ims_msg *msg = ims_fwd_msg(f);
 	struct ims_fwd_target t = { 0 };
+	int rc;
 	const char *privacy = ims_msg_get(msg, "Privacy", 0);
 
 	pcscf_host->counter_add(pcscf_cnt.term, 1);
@@ -116,8 +119,9 @@ static void terminating(struct ims_fwd *f, struct pcscf_ue *ue)
 	t.next_hop = ue->flow;
 	t.sticky_hop = true;
 	t.dialog = dialog_method(msg->method);
-	if (ims_fwd_send(f, &t, NULL, NULL))
-		ims_fwd_reply(f, 480, "UE unreachable", NULL);
+	rc = ims_fwd_send(f, &t, NULL, NULL);
+	if (rc)
+		ims_fwd_fail(f, rc, 480, "UE unreachable");
 }
 
 /*
@@ -150,6 +154,7 @@ static void emergency(struct ims_fwd *f, struct pcscf_ue *ue)
 {
 	struct ims_msg *msg = ims_fwd_msg(f);
 	struct ims_fwd_target t = { 0 };
+	int rc;
 
 	pcscf_host->counter_add(pcscf_cnt.emergency, 1);
 	if (!pcscf_cfg->emergency_route[0]) {
@@ -166,8 +171,9 @@ static void emergency(struct ims_fwd *f, struct pcscf_ue *ue)
 		   ue ? "" : " (not registered)", pcscf_cfg->emergency_route);
 	ims_route_first(msg, pcscf_cfg->emergency_route);
 	t.dialog = dialog_method(msg->method);
-	if (ims_fwd_send(f, &t, on_core_answer, NULL))
-		ims_fwd_reply(f, 503, "Emergency route unreachable", NULL);
+	rc = ims_fwd_send(f, &t, on_core_answer, NULL);
+	if (rc)
+		ims_fwd_fail(f, rc, 503, "Emergency route unreachable");
 }
 
 /* A request that came back along our Path: its first Route is ours,

@@ -6,10 +6,13 @@
  * and the UE's next requests echo them in Security-Verify.
  *
  * Mechanisms offered here: those of `sec_mechanisms` the UE also lists.
- * "ipsec-3gpp" needs ESP security associations in the kernel (xfrm); on a
- * kernel that refuses them (no xfrm, as in this project's test machines)
- * it is reported unavailable once and never offered. "tls" needs a TLS
- * listener in the sip plugin.
+ * "tls" needs a TLS listener in the sip plugin: the UE registers again
+ * over TLS, and the Authorization we pass on says so (integrity-protected
+ * tls-pending, then tls-yes, pcscf_register.c). "ipsec-3gpp" is never
+ * offered: it needs ESP security associations in the kernel (xfrm),
+ * which this project's machines refuse, and the SA set-up of TS 33.203
+ * 7.4 (SPIs, protected ports, keys from CK/IK) is not written. The kernel
+ * is probed at start so the log says which of the two stops it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -131,10 +134,15 @@ int pcscf_secagree_init(void)
 {
 	if (!offered("ipsec-3gpp"))
 		return 0;
-	ipsec_available = probe_xfrm();
-	if (!ipsec_available)
+	/* offered only where SAs could be made and are (not yet: below) */
+	ipsec_available = false;
+	if (!probe_xfrm())
 		tnd_notice("sec-agree: ipsec-3gpp unavailable: this kernel "
 			   "keeps no xfrm security associations; not offered");
+	else
+		tnd_notice("sec-agree: ipsec-3gpp unavailable: the kernel has "
+			   "xfrm, but this P-CSCF does not set up IPsec "
+			   "security associations; not offered");
 	return 0;
 }
 

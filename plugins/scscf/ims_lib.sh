@@ -11,7 +11,8 @@
 #   HSS               Diameter 3868       hss.ims.lab
 #
 # Extra lines for a node's own section: PCSCF_EXTRA, ICSCF_EXTRA,
-# SCSCF_EXTRA, HSS_EXTRA.
+# SCSCF_EXTRA, HSS_EXTRA; more P-CSCF listeners in PCSCF_LISTEN_MORE
+# ("tls:127.0.0.1:5061") and more lines of its [sip] in PCSCF_SIP_EXTRA.
 
 HSS_SOCK="$WORK/hss.sock"
 ICSCF_SOCK="$WORK/icscf.sock"
@@ -43,12 +44,14 @@ load = $3
 CONF
 }
 
-# ims_sip PORT: a [sip] section listening on loopback.
+# ims_sip PORT [EXTRA]: a [sip] section listening on loopback; EXTRA:
+# more lines of the section (more listeners, TLS credentials).
 ims_sip() {
 	cat <<CONF
 [sip]
-listen = udp:127.0.0.1:$1 tcp:127.0.0.1:$1
+listen = udp:127.0.0.1:$1 tcp:127.0.0.1:$1 ${2:-}
 hosts = $IMS_HOSTS
+${3:-}
 CONF
 }
 
@@ -90,7 +93,7 @@ CONF
 
 ims_pcscf_conf() {
 	ims_node pcscf "$PCSCF_SOCK" "${PCSCF_LOAD:-sip pcscf}"
-	ims_sip 5060
+	ims_sip 5060 "${PCSCF_LISTEN_MORE:-}" "${PCSCF_SIP_EXTRA:-}"
 	cat <<CONF
 [pcscf]
 name = sip:pcscf.ims.lab:5060

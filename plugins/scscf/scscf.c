@@ -76,10 +76,12 @@ static const struct tnd_param scscf_params[] = {
 		  "this time gets its iFC's default handling",
 		  .min = 100, .max = 64000),
 	TND_PARAM("vectors", TND_UINT, struct scscf_cfg, vectors, "1",
-		  "authentication vectors asked per MAR", .min = 1, .max = 5),
+		  "AKA vectors asked per MAR; the spare ones serve the same "
+		  "private identity's next challenges (at most 4, 300 s)",
+		  .min = 1, .max = 5),
 	TND_PARAM("reg_event_expires", TND_UINT, struct scscf_cfg,
 		  reg_event_expires, "3600",
-		  "longest reg event subscription granted, seconds", .min = 60,
+		  "longest reg event subscription granted, seconds", .min = 1,
 		  .max = 604800),
 	TND_PARAM("dialog_max_s", TND_UINT, struct scscf_cfg, dialog_max_s,
 		  "43200", "relayed dialogs older than this are ended, seconds",
@@ -121,6 +123,8 @@ static int make_counters(void)
 		{ &scscf_cnt.notify, "notify", "reg event NOTIFYs sent" },
 		{ &scscf_cnt.third_party, "third_party",
 		  "third-party REGISTERs sent" },
+		{ &scscf_cnt.spare_vectors, "spare_vectors",
+		  "challenges made with a spare AKA vector (no MAR)" },
 	};
 
 	for (size_t i = 0; i < IMS_ARRAY_SIZE(list); i++) {
@@ -187,6 +191,7 @@ static int cmd_show(struct tnd_reply *r, int argc, char **argv)
 	scscf_host->reply_field_num(r, "challenges",
 				    (long long)scscf_auth_count());
 	scscf_host->reply_field_num(r, "dialogs", (long long)ims_dlg_count());
+	scscf_host->reply_field_num(r, "relays", (long long)ims_fwd_count());
 	return 0;
 }
 
@@ -352,7 +357,8 @@ static int scscf_start(void)
 
 	if (rc)
 		return rc;
-	if ((rc = scscf_reg_load()) || (rc = ims_start()))
+	if ((rc = scscf_reg_load()) || (rc = scscf_regevent_restore()) ||
+	    (rc = ims_start()))
 		return rc;
 	sweep_timer = scscf_host->timer_new(SCSCF_SELF, on_sweep, NULL);
 	if (!sweep_timer)

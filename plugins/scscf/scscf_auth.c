@@ -11,6 +11,15 @@
  * right or wrong, so a replayed REGISTER meets a fresh challenge with
  * stale=true. Unanswered challenges end after reg-await-auth
  * (auth_timeout_s).
+ *
+ * Spare AKA vectors: a MAR may ask for several (`vectors`, TS 29.229
+ * 6.3.8 SIP-Number-Auth-Items); the first challenges at once, the
+ * others wait per private identity and serve its next challenges, in
+ * the order the HSS made them (their SQNs increase), so most
+ * registrations cost no MAR. They are dropped on a re-synchronisation
+ * (the HSS restarts the UE's SQN) or a failed answer, and after
+ * SPARE_MAX_AGE_S (TS 33.102 6.3.2 lets the serving node keep vectors;
+ * an old one only risks an AUTS round trip).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +34,17 @@
 
 static struct ims_hash by_nonce;
 static struct scscf_chal *oldest, *newest; /* in order of expiry */
+
+#define SPARE_MAX 4
+#define SPARE_MAX_AGE_S 300
+
+struct spare_vectors {
+	struct scscf_vector v[SPARE_MAX];
+	size_t first, count;
+	int64_t got_s;
+};
+
+static struct ims_hash spares; /* IMPI -> struct spare_vectors */
 
 int scscf_auth_init(void)
 {
@@ -113,11 +133,77 @@ void scscf_auth_sweep(void)
 	}
 }
 
+static void free_spare(const char *key, void *value, void *arg)
+{
+	(void)key, (void)arg;
+	OPENSSL_cleanse(value, sizeof(struct spare_vectors));
+	free(value);
+}
+
 void scscf_auth_fini(void)
 {
 	while (oldest)
 		scscf_auth_del(oldest);
 	ims_hash_clear(&by_nonce);
+	ims_hash_each(&spares, free_spare, NULL);
+	ims_hash_clear(&spares);
+}
+
+/* ---- Spare vectors ------------------------------------------------------- */
+
+void scscf_auth_spares_drop(const char *impi)
+{
+	struct spare_vectors *sv = ims_hash_del(&spares, impi);
+
+	if (sv)
+		free_spare(impi, sv, NULL);
+}
+
+void scscf_auth_spares_put(const char *impi, const struct scscf_vector *v,
+			   size_t n)
+{
+	struct spare_vectors *sv = ims_hash_get(&spares, impi);
+
+	if (!n || !v[0].aka)
+		return; /* SIP Digest: a fresh nonce needs no vector */
+	if (!sv) {
+		sv = calloc(1, sizeof(*sv));
+		if (!sv || ims_hash_put(&spares, impi, sv)) {
+			free(sv);
+			return;
+		}
+	}
+	/* after the ones kept (several challenges of one IMPI may be in
+	 * flight: the HSS made these later, their SQNs are higher); when
+	 * full, the oldest go */
+	for (size_t i = 0; i < n; i++) {
+		if (sv->count == SPARE_MAX) {
+			OPENSSL_cleanse(&sv->v[sv->first], sizeof(sv->v[0]));
+			sv->first = (sv->first + 1) % SPARE_MAX;
+			sv->count--;
+		}
+		sv->v[(sv->first + sv->count) % SPARE_MAX] = v[i];
+		sv->count++;
+	}
+	sv->got_s = ims_now_s();
+}
+
+bool scscf_auth_spare_take(const char *impi, struct scscf_vector *out)
+{
+	struct spare_vectors *sv = ims_hash_get(&spares, impi);
+
+	if (!sv)
+		return false;
+	if (ims_now_s() - sv->got_s > SPARE_MAX_AGE_S) {
+		scscf_auth_spares_drop(impi);
+		return false;
+	}
+	*out = sv->v[sv->first];
+	OPENSSL_cleanse(&sv->v[sv->first], sizeof(sv->v[0]));
+	sv->first = (sv->first + 1) % SPARE_MAX;
+	if (--sv->count == 0)
+		scscf_auth_spares_drop(impi);
+	return true;
 }
 
 /* ---- Answers ------------------------------------------------------------- */

@@ -51,7 +51,7 @@ struct scscf_counters {
 	struct tnd_counter *resyncs, *stale, *registered, *deregistered;
 	struct tnd_counter *expired, *mar, *sar, *cx_errors, *rtr, *ppr;
 	struct tnd_counter *orig, *term, *as_routed, *as_failed, *bgcf;
-	struct tnd_counter *notify, *third_party;
+	struct tnd_counter *notify, *third_party, *spare_vectors;
 };
 extern struct scscf_counters scscf_cnt;
 
@@ -214,6 +214,9 @@ int scscf_store_save_reg(const struct scscf_reg *reg);
 int scscf_store_delete_reg(const char *impu);
 int scscf_store_save_contact(const char *impu, const struct scscf_contact *c);
 int scscf_store_delete_contact(const char *impu, const char *uri);
+/* The writes between these two are one transaction. */
+void scscf_store_batch_begin(void);
+void scscf_store_batch_end(void);
 /* Calls fn for each stored registration, then contact_fn for each of
  * its contacts. */
 int scscf_store_load(int (*reg_fn)(const char *impu, const char *impi,
@@ -222,6 +225,22 @@ int scscf_store_load(int (*reg_fn)(const char *impu, const char *impi,
 				       const struct scscf_contact *c,
 				       void *arg),
 		     void *arg);
+
+/* A reg event subscription as stored: it lives as long as its
+ * registration, so a restarted S-CSCF still notifies its subscribers. */
+struct scscf_sub_row {
+	const char *impu; /* the registration's (scscf_reg.impu) */
+	const char *call_id, *subscriber, *target, *route, *tag;
+	uint32_t cseq, version;
+	int64_t expires_at;
+};
+int scscf_store_save_sub(const struct scscf_sub_row *row);
+int scscf_store_delete_sub(const char *impu, const char *call_id);
+/* Drops the subscriptions that expired before `now` or whose
+ * registration is gone, then calls fn for each of the others. */
+int scscf_store_load_subs(int64_t now,
+			  int (*fn)(const struct scscf_sub_row *row, void *arg),
+			  void *arg);
 
 /* ---- Cx (scscf_cx.c) ----------------------------------------------------- */
 
@@ -277,6 +296,13 @@ struct scscf_chal *scscf_auth_add(const char *impi, const char *impu,
 				  const struct scscf_vector *v);
 void scscf_auth_del(struct scscf_chal *c);
 size_t scscf_auth_count(void);
+/* Spare AKA vectors of a MAR, per IMPI, for its next challenges. */
+void scscf_auth_spares_put(const char *impi, const struct scscf_vector *v,
+			   size_t n);
+/* The oldest spare vector of impi into *out; false when none is left. */
+bool scscf_auth_spare_take(const char *impi, struct scscf_vector *out);
+/* Forget impi's spares (re-synchronisation, a wrong answer). */
+void scscf_auth_spares_drop(const char *impi);
 /* 0 when the Authorization value answers the challenge (RFC 2617 3.2.2,
  * RFC 3310 3.3 for AKA), -EACCES when not, -EINVAL when unreadable. */
 int scscf_auth_check(const struct scscf_chal *c, const char *authz,
@@ -299,5 +325,8 @@ int scscf_regevent_subscribe(struct sip_request *req,
 			     const struct sip_message *m);
 void scscf_regevent_notify(struct scscf_reg *reg, const char *event);
 void scscf_regevent_drop(struct scscf_reg *reg);
+/* Subscriptions of the restored registrations, from the store (start,
+ * after scscf_reg_load). */
+int scscf_regevent_restore(void);
 
 #endif /* TANDEM_SCSCF_INT_H */

@@ -9,7 +9,12 @@
  * expired) and the subscriptions end with it (TS 24.229 5.4.1.5).
  *
  * A subscription lives with its registration; refreshes (a SUBSCRIBE
- * with the same Call-ID) renew it, Expires 0 ends it.
+ * with the same Call-ID) renew it, Expires 0 ends it. Subscriptions are
+ * stored with the registrations (scscf_store.c), CSeq and reginfo
+ * version included, so a restarted S-CSCF notifies the same subscribers
+ * in the same dialogs, with CSeq and version still increasing. A
+ * subscription not refreshed in time ends with a last NOTIFY
+ * (terminated;reason=timeout, RFC 6665 4.2.2).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,11 +32,34 @@ struct scscf_sub {
 	char tag[20];	  /* ours */
 	uint32_t cseq;
 	int64_t expires_at;
+	struct tnd_timer *timer; /* its expiry */
+	struct scscf_reg *reg;	 /* the registration it watches */
 	struct scscf_sub *next;
 };
 
+static void sub_save(const struct scscf_reg *reg, const struct scscf_sub *s)
+{
+	struct scscf_sub_row row = {
+		.impu = reg->impu,
+		.call_id = s->call_id,
+		.subscriber = s->subscriber,
+		.target = s->target,
+		.route = s->route,
+		.tag = s->tag,
+		.cseq = s->cseq,
+		.version = reg->version,
+		.expires_at = s->expires_at,
+	};
+
+	if (scscf_store_save_sub(&row))
+		tnd_error("%s: reg event subscription %s not stored", reg->impu,
+			  s->call_id);
+}
+
 static void sub_free(struct scscf_sub *s)
 {
+	if (s->timer)
+		scscf_host->timer_free(s->timer);
 	free(s->call_id);
 	free(s->subscriber);
 	free(s->target);
@@ -120,7 +148,7 @@ static void on_notify_answer(struct sip_client *c, int status,
 }
 
 static int send_notify(struct scscf_reg *reg, struct scscf_sub *s,
-		       const char *event, bool last)
+		       const char *event, bool last, const char *reason)
 {
 	struct sip_request_spec spec = { .size = sizeof(spec) };
 	struct ims_buf h = { 0 }, body = { 0 };
@@ -129,14 +157,21 @@ static int send_notify(struct scscf_reg *reg, struct scscf_sub *s,
 	int rc;
 
 	reginfo(reg, event, &body);
-	/* our tag first (the service adds one more; parsers take the
-	 * first); RFC 6665 4.1.2.4 lets a subscriber take a NOTIFY whose
-	 * tag differs from the 2xx */
-	ims_fmt(from, sizeof(from), "<%s>;tag=%s", reg->impu, s->tag);
+	if (IMS_SIP_HAS(on_cancel)) {
+		/* sip 1.1: our tag, and no other */
+		ims_fmt(from, sizeof(from), "<%s>", reg->impu);
+		spec.local_tag = s->tag;
+	} else {
+		/* our tag first (the service adds one more; parsers take
+		 * the first); RFC 6665 4.1.2.4 lets a subscriber take a
+		 * NOTIFY whose tag differs from the 2xx */
+		ims_fmt(from, sizeof(from), "<%s>;tag=%s", reg->impu, s->tag);
+	}
 	ims_buf_str(&h, "Event: reg\r\n");
 	if (last || left <= 0)
-		ims_buf_str(&h, "Subscription-State: terminated;"
-				"reason=noresource\r\n");
+		ims_buf_printf(&h,
+			       "Subscription-State: terminated;reason=%s\r\n",
+			       reason ? reason : "noresource");
 	else
 		ims_buf_printf(&h,
 			       "Subscription-State: active;expires=%lld\r\n",
@@ -174,8 +209,13 @@ void scscf_regevent_notify(struct scscf_reg *reg, const char *event)
 	if (!reg->subs)
 		return;
 	reg->version++;
-	for (struct scscf_sub *s = reg->subs; s; s = s->next)
-		send_notify(reg, s, event, last);
+	for (struct scscf_sub *s = reg->subs; s; s = s->next) {
+		send_notify(reg, s, event, last, NULL);
+		if (last)
+			scscf_store_delete_sub(reg->impu, s->call_id);
+		else
+			sub_save(reg, s);
+	}
 	if (last)
 		scscf_regevent_drop(reg);
 }
@@ -198,6 +238,37 @@ static void unlink_sub(struct scscf_reg *reg, struct scscf_sub *sub)
 			*pp = sub->next;
 			return;
 		}
+}
+
+/* RFC 6665 4.2.2: not refreshed in time: a last NOTIFY, and it ends. */
+static void on_sub_expiry(struct tnd_timer *t, void *arg)
+{
+	struct scscf_sub *s = arg;
+	struct scscf_reg *reg = s->reg;
+
+	(void)t;
+	tnd_info("%s: reg event subscription %s expired", reg->impu,
+		 s->call_id);
+	reg->version++;
+	send_notify(reg, s, "registered", true, "timeout");
+	scscf_store_delete_sub(reg->impu, s->call_id);
+	unlink_sub(reg, s);
+	sub_free(s);
+}
+
+/* (Re)arm the subscription's expiry; a second of grace for a refresh
+ * in flight. 0 or -ENOMEM. */
+static int arm_sub(struct scscf_reg *reg, struct scscf_sub *s)
+{
+	int64_t left = s->expires_at - ims_now_s();
+
+	s->reg = reg;
+	if (!s->timer)
+		s->timer = scscf_host->timer_new(SCSCF_SELF, on_sub_expiry, s);
+	if (!s->timer)
+		return -ENOMEM;
+	return scscf_host->timer_start(
+		s->timer, (uint64_t)(left > 0 ? left : 0) * 1000 + 1000, 0);
 }
 
 static struct scscf_sub *new_sub(struct scscf_reg *reg,
@@ -271,11 +342,67 @@ int scscf_regevent_subscribe(struct sip_request *req,
 	/* RFC 6665 4.2.1.2: a NOTIFY with the state at once, also the last
 	 * one when this was an unsubscription */
 	reg->version++;
-	send_notify(reg, sub, "registered", expires == 0);
+	send_notify(reg, sub, "registered", expires == 0, NULL);
 	if (expires == 0) {
+		scscf_store_delete_sub(reg->impu, sub->call_id);
 		unlink_sub(reg, sub);
 		sub_free(sub);
+	} else {
+		sub_save(reg, sub);
+		if (arm_sub(reg, sub))
+			tnd_error("%s: no expiry timer for reg event "
+				  "subscription %s",
+				  reg->impu, sub->call_id);
 	}
 	ims_msg_free(&msg);
 	return 0;
+}
+
+/* ---- Restart
+ * ----------------------------------------------------------------------- */
+
+static int restore_one(const struct scscf_sub_row *row, void *arg)
+{
+	struct scscf_reg *reg = scscf_reg_find(row->impu);
+	struct scscf_sub *s;
+	size_t *n = arg;
+
+	if (!reg || reg->state != REG_REGISTERED)
+		return 0; /* its registration ended at start: dropped with it */
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->call_id = strdup(row->call_id);
+	s->subscriber = strdup(row->subscriber);
+	s->target = strdup(row->target);
+	s->route = row->route ? strdup(row->route) : NULL;
+	ims_fmt(s->tag, sizeof(s->tag), "%s", row->tag);
+	s->cseq = row->cseq;
+	s->expires_at = row->expires_at;
+	if (!s->call_id || !s->subscriber || !s->target ||
+	    (row->route && !s->route)) {
+		sub_free(s);
+		return -ENOMEM;
+	}
+	s->next = reg->subs;
+	reg->subs = s;
+	if (arm_sub(reg, s))
+		return -ENOMEM;
+	/* RFC 3680 4.1: versions keep increasing across the restart */
+	if (row->version > reg->version)
+		reg->version = row->version;
+	(*n)++;
+	return 0;
+}
+
+int scscf_regevent_restore(void)
+{
+	size_t n = 0;
+	int rc = scscf_store_load_subs(ims_now_s(), restore_one, &n);
+
+	if (rc)
+		tnd_error("reg event subscriptions not restored (%d)", rc);
+	else if (n)
+		tnd_notice("%zu reg event subscription(s) restored", n);
+	return rc;
 }

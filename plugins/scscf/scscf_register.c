@@ -20,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "scscf_int.h"
 
 #define MAX_BINDINGS 16
@@ -147,6 +149,20 @@ static void associated_uris(const struct scscf_reg *reg, struct ims_buf *h)
 	ims_buf_str(h, "\r\n");
 }
 
+/* A binding in the 200. The instance goes back with it: a UE doing
+ * outbound or GRUU (RFC 5626 6, RFC 5627 5) finds its own binding by it,
+ * and some softphones call the registration failed without it. */
+static void contact_line(struct ims_buf *h, const struct scscf_contact *c,
+			 int64_t now)
+{
+	ims_buf_printf(
+		h, "Contact: <%s>;expires=%lld", c->uri,
+		(long long)(c->expires_at > now ? c->expires_at - now : 0));
+	if (c->instance)
+		ims_buf_printf(h, ";+sip.instance=\"%s\"", c->instance);
+	ims_buf_str(h, "\r\n");
+}
+
 static void answer_ok(struct reg_job *job, struct scscf_reg *reg)
 {
 	struct ims_msg *msg = ims_fwd_msg(job->f);
@@ -156,10 +172,7 @@ static void answer_ok(struct reg_job *job, struct scscf_reg *reg)
 
 	for (const struct scscf_contact *c = reg ? reg->contacts : NULL; c;
 	     c = c->next)
-		ims_buf_printf(&h, "Contact: <%s>;expires=%lld\r\n", c->uri,
-			       (long long)(c->expires_at > now
-						   ? c->expires_at - now
-						   : 0));
+		contact_line(&h, c, now);
 	/* RFC 3327 5.3: the registrar echoes the Path it stored */
 	for (unsigned i = 0; (path = ims_msg_get(msg, "Path", i)); i++)
 		ims_buf_printf(&h, "Path: %s\r\n", path);
@@ -222,14 +235,12 @@ static void finish_deregistration(struct reg_job *job, struct scscf_reg *reg)
 	scscf_reg_drop(reg, "de-registered by the user");
 }
 
-static void on_sar_done(int status, uint32_t code, const char *user_data,
-			size_t len, void *arg)
+static void sar_done(int status, const char *user_data, size_t len, void *arg)
 {
 	struct reg_job *job = ims_fwd_data(arg);
 	struct scscf_reg *reg = scscf_reg_find(job->impu);
 	bool created = false;
 
-	(void)code;
 	if (status) {
 		answer(job, status, NULL, NULL);
 		return;
@@ -265,10 +276,21 @@ static void on_sar_done(int status, uint32_t code, const char *user_data,
 		 scscf_reg_contacts(reg));
 	scscf_regevent_notify(reg,
 			      job->reg_type == 0 ? "registered" : "refreshed");
+	/* the registration is on disk before the 200 goes */
+	scscf_store_batch_end();
 	/* sent before the 200 frees the request it copies */
 	scscf_third_party_register(reg, ims_fwd_msg(job->f), NULL,
 				   job->reg_type, job->expires);
 	answer_ok(job, reg);
+}
+
+static void on_sar_done(int status, uint32_t code, const char *user_data,
+			size_t len, void *arg)
+{
+	(void)code;
+	scscf_store_batch_begin();
+	sar_done(status, user_data, len, arg);
+	scscf_store_batch_end();
 }
 
 /* Bindings that would remain after this request. */
@@ -361,6 +383,9 @@ static void on_mar_done(const struct scscf_mar_result *r, void *arg)
 		return;
 	}
 	c = scscf_auth_add(job->impi, job->impu, &r->vectors[0]);
+	if (r->nvectors > 1)
+		scscf_auth_spares_put(job->impi, r->vectors + 1,
+				      r->nvectors - 1);
 	if (!c) {
 		answer(job, 500, NULL, NULL);
 		free(ctx);
@@ -388,6 +413,19 @@ static void challenge(struct reg_job *job, bool stale, const uint8_t *resync,
 	ctx->stale = stale;
 	if (stale)
 		scscf_host->counter_add(scscf_cnt.stale, 1);
+	if (!resync) {
+		struct scscf_vector v;
+		struct scscf_mar_result r = { .vectors = &v, .nvectors = 1 };
+
+		if (scscf_auth_spare_take(job->impi, &v)) {
+			scscf_host->counter_add(scscf_cnt.spare_vectors, 1);
+			on_mar_done(&r, ctx);
+			OPENSSL_cleanse(&v, sizeof(v));
+			return;
+		}
+	} else {
+		scscf_auth_spares_drop(job->impi);
+	}
 	/* "Unknown": the HSS answers with the subscriber's own scheme */
 	if (scscf_cx_mar(job->impi, job->impu,
 			 resync ? "Digest-AKAv1-MD5" : "Unknown", resync,
@@ -425,6 +463,7 @@ static void refuse(struct reg_job *job, struct scscf_chal *c)
 		 job->impu);
 	scscf_host->counter_add(scscf_cnt.auth_failed, 1);
 	scscf_auth_del(c);
+	scscf_auth_spares_drop(job->impi);
 	/* TS 24.229 5.4.1.2.3 / TS 29.228 6.1.2: a user not registered
 	 * loses its S-CSCF assignment at the HSS */
 	if (!reg || reg->state != REG_REGISTERED)

@@ -147,8 +147,7 @@ static void send_on(struct route_job *job, const char *ruri, const char *route,
 	if (rc) {
 		tnd_info("%s %s: cannot send on (%d)", msg->method,
 			 ruri ? ruri : msg->ruri, rc);
-		ims_fwd_reply(job->f, rc == -EHOSTUNREACH ? 404 : 500, NULL,
-			      NULL);
+		ims_fwd_fail(job->f, rc, rc == -EHOSTUNREACH ? 404 : 500, NULL);
 	}
 }
 

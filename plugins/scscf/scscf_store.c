@@ -8,6 +8,9 @@
  *   reg     (impu PK, impi, state, user_data)
  *   contact (impu, uri, expires_at, path, call_id, cseq, received,
  *            instance; PK impu+uri)
+ *   sub     (impu, call_id, subscriber, target, route, tag, cseq,
+ *            version, expires_at; PK impu+call_id): reg event
+ *            subscriptions (version 2)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +29,9 @@ enum stmt_id {
 	ST_DELETE_REG_CONTACTS,
 	ST_SAVE_CONTACT,
 	ST_DELETE_CONTACT,
+	ST_SAVE_SUB,
+	ST_DELETE_SUB,
+	ST_DELETE_REG_SUBS,
 	ST_COUNT
 };
 
@@ -39,6 +45,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    "instance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_DELETE_CONTACT] = "DELETE FROM contact WHERE impu = ?1 AND "
 			      "uri = ?2",
+	[ST_SAVE_SUB] = "INSERT OR REPLACE INTO sub (impu, call_id, "
+			"subscriber, target, route, tag, cseq, version, "
+			"expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+			"?9)",
+	[ST_DELETE_SUB] = "DELETE FROM sub WHERE impu = ?1 AND call_id = ?2",
+	[ST_DELETE_REG_SUBS] = "DELETE FROM sub WHERE impu = ?1",
 };
 
 static sqlite3_stmt *stmts[ST_COUNT];
@@ -51,6 +63,10 @@ static const char *const migrations[] = {
 	"expires_at INTEGER NOT NULL, path TEXT, call_id TEXT, "
 	"cseq INTEGER NOT NULL DEFAULT 0, received TEXT, instance TEXT, "
 	"PRIMARY KEY (impu, uri));",
+	"CREATE TABLE sub (impu TEXT NOT NULL, call_id TEXT NOT NULL, "
+	"subscriber TEXT NOT NULL, target TEXT NOT NULL, route TEXT, "
+	"tag TEXT NOT NULL, cseq INTEGER NOT NULL, version INTEGER NOT NULL, "
+	"expires_at INTEGER NOT NULL, PRIMARY KEY (impu, call_id));",
 };
 
 static int exec(const char *sql)
@@ -182,9 +198,12 @@ int scscf_store_delete_reg(const char *impu)
 
 	if (!db)
 		return -EBADF;
+	sqlite3_bind_text(stmts[ST_DELETE_REG_SUBS], 1, impu, -1,
+			  SQLITE_STATIC);
+	rc = run(stmts[ST_DELETE_REG_SUBS]);
 	sqlite3_bind_text(stmts[ST_DELETE_REG_CONTACTS], 1, impu, -1,
 			  SQLITE_STATIC);
-	rc = run(stmts[ST_DELETE_REG_CONTACTS]);
+	rc = rc ? rc : run(stmts[ST_DELETE_REG_CONTACTS]);
 	sqlite3_bind_text(stmts[ST_DELETE_REG], 1, impu, -1, SQLITE_STATIC);
 	return rc ? rc : run(stmts[ST_DELETE_REG]);
 }
@@ -215,6 +234,53 @@ int scscf_store_delete_contact(const char *impu, const char *uri)
 	bind_text(st, 1, impu);
 	bind_text(st, 2, uri);
 	return run(st);
+}
+
+int scscf_store_save_sub(const struct scscf_sub_row *row)
+{
+	sqlite3_stmt *st = stmts[ST_SAVE_SUB];
+
+	if (!db)
+		return -EBADF;
+	bind_text(st, 1, row->impu);
+	bind_text(st, 2, row->call_id);
+	bind_text(st, 3, row->subscriber);
+	bind_text(st, 4, row->target);
+	bind_text(st, 5, row->route);
+	bind_text(st, 6, row->tag);
+	sqlite3_bind_int64(st, 7, row->cseq);
+	sqlite3_bind_int64(st, 8, row->version);
+	sqlite3_bind_int64(st, 9, row->expires_at);
+	return run(st);
+}
+
+int scscf_store_delete_sub(const char *impu, const char *call_id)
+{
+	sqlite3_stmt *st = stmts[ST_DELETE_SUB];
+
+	if (!db)
+		return -EBADF;
+	bind_text(st, 1, impu);
+	bind_text(st, 2, call_id);
+	return run(st);
+}
+
+/*
+ * The writes of one REGISTER (its registration, its bindings, its reg
+ * event subscriptions) in one transaction: one commit instead of one per
+ * row, a third of the S-CSCF's SQLite time under load. Nesting is not
+ * needed: a batch covers one callback.
+ */
+void scscf_store_batch_begin(void)
+{
+	if (db && sqlite3_get_autocommit(db))
+		exec("BEGIN");
+}
+
+void scscf_store_batch_end(void)
+{
+	if (db && !sqlite3_get_autocommit(db) && exec("COMMIT"))
+		exec("ROLLBACK");
 }
 
 static const char *col(sqlite3_stmt *st, int i)
@@ -259,6 +325,47 @@ int scscf_store_load(int (*reg_fn)(const char *impu, const char *impi,
 		};
 
 		rc = contact_fn(col(st, 0), &c, arg);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int scscf_store_load_subs(int64_t now,
+			  int (*fn)(const struct scscf_sub_row *row, void *arg),
+			  void *arg)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	/* what ended while we were down goes first */
+	if (!db || sqlite3_prepare_v2(db,
+				      "DELETE FROM sub WHERE expires_at <= ?1 "
+				      "OR impu NOT IN (SELECT impu FROM reg)",
+				      -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, now);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	if (rc || sqlite3_prepare_v2(db,
+				     "SELECT impu, call_id, subscriber, "
+				     "target, route, tag, cseq, version, "
+				     "expires_at FROM sub",
+				     -1, &st, NULL) != SQLITE_OK)
+		return rc ? rc : -EIO;
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		struct scscf_sub_row row = {
+			.impu = col(st, 0),
+			.call_id = col(st, 1),
+			.subscriber = col(st, 2),
+			.target = col(st, 3),
+			.route = col(st, 4),
+			.tag = col(st, 5),
+			.cseq = (uint32_t)sqlite3_column_int64(st, 6),
+			.version = (uint32_t)sqlite3_column_int64(st, 7),
+			.expires_at = sqlite3_column_int64(st, 8),
+		};
+
+		rc = fn(&row, arg);
 	}
 	sqlite3_finalize(st);
 	return rc;

@@ -11,7 +11,7 @@ dia_netns "$0" "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$SCSCF_SRCDIR/ims_lib.sh"
 command -v sipp > /dev/null || { echo "1..0 # SKIP sipp not installed"; exit 0; }
-plan 27
+plan 35
 
 SCSCF_EXTRA="icscf = sip:icscf.ims.lab:4060
 bgcf = sip:bgcf.ims.lab:7070
@@ -55,6 +55,11 @@ no_dialogs() {
 		"$n" "$n" show | grep -Eq '^dialogs: +0$' || return 1
 	done
 }
+no_relays() {
+	for n in pcscf icscf scscf; do
+		"$n" "$n" show | grep -Eq '^relays: +0$' || return 1
+	done
+}
 
 # ---- a call the caller ends ----
 uas call1-bob ims-uas-call.xml 5098 bob
@@ -68,6 +73,17 @@ t() { grep -q '^P-Called-Party-ID: <sip:bob@ims.lab>' "$WORK/call1-bob.msg"; }
 check "and the identity that was called" t
 t() { ! grep -qi '^P-Charging-Vector' "$WORK/call1-bob.msg" "$WORK/call1.msg"; }
 check "no charging vector reaches a UE" t
+# TS 24.229 5.2.6.3.3 / 5.2.7.2: each UE's route set names its P-CSCF,
+# by an address a UE reaches without DNS (ue_contact = listener)
+t() {
+	awk '/^SIP\/2.0 200/ { p = 1 } p && /^CSeq: 1 INVITE/ { f = 1 }
+		p && /^$/ { p = 0 } END { exit !f }' "$WORK/call1.msg" &&
+	grep -q '^Record-Route: <sip:127.0.0.1:5060;lr>' "$WORK/call1.msg" &&
+	grep -q '^Contact: <sip:127.0.0.1:5060>' "$WORK/call1.msg"
+}
+check "alice's 200 has her P-CSCF in Record-Route and Contact" t
+t() { grep -q '^Record-Route: <sip:127.0.0.1:5060;lr>' "$WORK/call1-bob.msg"; }
+check "and bob's INVITE his" t
 t() { [ "$(ims_stat hss hss.lir)" = 1 ] && [ "$(ims_stat icscf icscf.forwarded)" -ge 3 ]; }
 check "the I-CSCF found bob's S-CSCF with an LIR" t
 t() { [ "$(ims_stat scscf scscf.orig)" = 1 ] && [ "$(ims_stat scscf scscf.term)" = 1 ]; }
@@ -80,7 +96,29 @@ sleep 0.2
 uac call2 "$SIPP_DIR/ims-uac-byed.xml" sip:bob@ims.lab
 check "bob answers and hangs up; alice gets the BYE (rc=$?)" test $? = 0
 check "bob's BYE is answered 200 through the core" uas_done
+# RFC 3261 12.2.1.1: the relayed BYE carries the leg's own From tag, once
+t() {
+	awk '/^BYE /{b=1} b && /^From:/{print; exit}' "$WORK/call2.msg" |
+		grep -q '^From: [^;]*;tag=[^;]*$'
+}
+check "the BYE alice gets has one From tag, her dialog's" t
 check "every dialog is gone" dia_wait 5 no_dialogs
+
+# ---- the caller gives up while bob rings ----
+uas cancel-bob uas_cancel.xml 5098 bob
+sleep 0.2
+uac cancel "$SCSCF_SRCDIR/sipp/ims-uac-cancel.xml" sip:bob@ims.lab
+check "alice cancels while bob rings: 200, 487 (rc=$?)" test $? = 0
+check "the CANCEL reaches bob through the core, who ends with 487" uas_done
+check "no relay and no dialog is left in any CSCF" dia_wait 5 no_relays
+
+# ---- a looping request: Max-Forwards runs out ----
+sed "s/@EXPECT@/483/g; s/^\( *\)Max-Forwards: 70/\1Max-Forwards: 2/" \
+	"$SIPP_DIR/ims-uac-fail.xml" > "$WORK/fail-483.xml"
+uac hops "$WORK/fail-483.xml" sip:bob@ims.lab
+check "an INVITE with Max-Forwards 2 ends with 483 inside the core (rc=$?)" test $? = 0
+t() { ! grep -q '^INVITE' "$WORK/hops-bob.msg" 2>/dev/null; }
+check "and never reaches bob" t
 
 # ---- busy ----
 uas busy-bob ims-uas-busy.xml 5098 bob

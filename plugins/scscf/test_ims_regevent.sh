@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The reg event package and the HSS's own Cx requests: the P-CSCF
 # subscribes to every UE it registers, a UE to its own registration;
-# the HSS de-registers alice (RTR): the S-CSCF notifies "terminated"
+# the S-CSCF restarts and keeps the subscriptions (they are stored with
+# the registrations); the HSS de-registers alice (RTR): the S-CSCF
+# notifies "terminated"
 # (deactivated), the P-CSCF drops her and refuses her next call; a new
 # profile pushed by the HSS (PPR) reaches the S-CSCF; an administrative
 # de-registration at the S-CSCF (SAR) is notified too.
@@ -11,7 +13,7 @@ dia_netns "$0" "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$SCSCF_SRCDIR/ims_lib.sh"
 command -v sipp > /dev/null || { echo "1..0 # SKIP sipp not installed"; exit 0; }
-plan 18
+plan 25
 
 if ims_core; then pass "HSS, I-, S- and P-CSCF start; Cx is up"; else
 	fail "HSS, I-, S- and P-CSCF start; Cx is up"; ims_logs; finish; fi
@@ -37,6 +39,17 @@ sipp -sf "$SIPP_DIR/ims-ue-subscribe.xml" -i 127.0.0.1 -p 5099 -m 1 \
 SUB=$!
 t() { grep -q 'state="active"' "$WORK/sub.msg" 2>/dev/null; }
 check "alice's UE subscribes and gets the active state" dia_wait 10 t
+
+# ---- the S-CSCF restarts: the subscriptions are in its store ----
+ims_stop_node scscf
+check "the S-CSCF stops" test "$rc" = 0
+if ims_start_node scscf && dia_wait 20 ims_cx_open; then
+	pass "and starts again with the same store"
+else
+	fail "and starts again with the same store"
+fi
+t() { grep -q '3 reg event subscription(s) restored' "$WORK/scscf.log"; }
+check "with the P-CSCF's two subscriptions and alice's own" t
 
 # ---- the HSS de-registers alice ----
 hss hss deregister alice@ims.lab > /dev/null
@@ -73,6 +86,29 @@ t() { ! hss hss subscriber show bob@ims.lab | grep -Eq '^state: +registered'; }
 check "the HSS hears it (SAR)" dia_wait 10 t
 t() { ! pcscf pcscf registrations | grep -q 'sip:bob@ims.lab'; }
 check "and the P-CSCF through the reg event" dia_wait 10 t
+
+# ---- a subscription not refreshed in time (RFC 6665 4.2.2) ----
+# an S-CSCF granting 2 s: bob's P-CSCF subscription lapses, is ended with
+# a last NOTIFY (timeout), bob stays registered, and his next
+# re-registration makes the P-CSCF subscribe again
+ims_stop_node scscf
+SCSCF_EXTRA="reg_event_expires = 2"
+ims_start_node scscf && dia_wait 20 ims_cx_open
+s=$(ims_scenario ims-ue-register.xml bob $K15 $OP15)
+ims_sipp "$s" 5098 reg-bob2
+check "bob registers again with an S-CSCF that grants 2 s subscriptions (rc=$?)" test $? = 0
+t() { grep -q 'reg event subscription .* expired' "$WORK/scscf.log"; }
+check "his P-CSCF's subscription expires at the S-CSCF" dia_wait 10 t
+bob_sub() { # what the P-CSCF says of bob's reg event subscription
+	pcscf --json pcscf registrations | tr '{' '\n' |
+		grep '"impu":"sip:bob@ims.lab"' | grep -o '"reg_event":"[^"]*"'
+}
+t() { [ "$(bob_sub)" = '"reg_event":"-"' ]; }
+check "the P-CSCF heard it end (timeout) and keeps bob registered" dia_wait 5 t
+ims_sipp "$s" 5098 reg-bob3
+t() { [ "$(bob_sub)" = '"reg_event":"subscribed"' ] ||
+	[ "$(grep -c 'sip:bob@ims.lab: reg event subscription from' "$WORK/scscf.log")" = 2 ]; }
+check "bob's re-registration makes the P-CSCF subscribe again" dia_wait 5 t
 
 # every node stops on TERM and frees what it holds (the sanitizer build
 # fails a leak here)

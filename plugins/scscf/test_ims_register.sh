@@ -10,7 +10,10 @@ dia_netns "$0" "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$SCSCF_SRCDIR/ims_lib.sh"
 command -v sipp > /dev/null || { echo "1..0 # SKIP sipp not installed"; exit 0; }
-plan 39
+plan 40
+
+# three AKA vectors per MAR: the spare ones serve the next challenges
+SCSCF_EXTRA="vectors = 3"
 
 if ims_core; then pass "HSS, I-, S- and P-CSCF start; Cx is up"; else
 	fail "HSS, I-, S- and P-CSCF start; Cx is up"; ims_logs; finish; fi
@@ -55,6 +58,11 @@ t() { [ "$(ims_stat scscf scscf.stale)" -ge 1 ]; }
 check "the S-CSCF counted the stale nonce" t
 t() { [ "$(ims_stat hss hss.sar)" = 3 ]; }
 check "each registration was a SAR (REGISTRATION, RE_REGISTRATION x2)" t
+# vectors = 3: the first MAR left two spare vectors for alice, and the
+# re-registration's challenges used them
+t() { [ "$(ims_stat hss hss.mar)" = 1 ] &&
+	[ "$(ims_stat scscf scscf.spare_vectors)" = 2 ]; }
+check "the re-challenges took the first MAR's spare vectors: no new MAR" t
 
 # ---- a wrong answer ----
 s=$(ims_scenario ims-ue-wrong-res.xml alice $K3 $OP3)

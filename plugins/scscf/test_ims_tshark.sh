@@ -11,7 +11,7 @@ dia_netns "$0" "$@"
 for need in sipp tshark dumpcap; do
 	command -v $need > /dev/null || { echo "1..0 # SKIP $need not installed"; exit 0; }
 done
-plan 9
+plan 13
 
 SCSCF_EXTRA="icscf = sip:icscf.ims.lab:4060"
 if ims_core; then pass "HSS, I-, S- and P-CSCF start; Cx is up"; else
@@ -73,5 +73,20 @@ check "MAR/MAA and SAR/SAA too" t
 t() { [ "$(cx 302 1)" -ge 1 ] && [ "$(cx 302 0)" -ge 1 ]; }
 check "and the call's LIR/LIA" t
 
-[ "$tap_failed" = 0 ] || { diag "$WORK/tshark.err" "$WORK/bad.txt" "$WORK/dumpcap.out"; head -50 "$WORK/decoded.txt" | diag /dev/stdin; ims_logs; }
+# ---- the call's INVITE, hop by hop: Service-Route, Path, Record-Route ----
+# shellcheck disable=SC2086
+tshark -r "$WORK/core.pcap" $DEC -Y 'sip.Method == "INVITE"' -T fields \
+	-E separator='|' -e udp.dstport -e sip.r-uri -e sip.Route \
+	-e sip.Record-Route > "$WORK/invites.txt" 2>> "$WORK/tshark.err"
+hop() { grep -q "$1" "$WORK/invites.txt"; }
+t() { hop '^6060|sip:bob@ims.lab|<sip:orig@scscf.ims.lab:6060;lr>|<sip:127.0.0.1:5060;lr>$'; }
+check "alice's P-CSCF sends her INVITE along her Service-Route (orig), record-routed" t
+t() { hop '^4060|sip:bob@ims.lab|<sip:icscf.ims.lab:4060;lr>|$'; }
+check "her S-CSCF to the I-CSCF, which finds bob's S-CSCF" t
+t() { hop '^5060|sip:bob@127.0.0.1:5098|<sip:term@pcscf.ims.lab:5060;lr>|$'; }
+check "bob's S-CSCF along his Path, to his registered Contact" t
+t() { hop '^5098|sip:bob@127.0.0.1:5098||<sip:127.0.0.1:5060;lr>$'; }
+check "and his P-CSCF to bob, in its Record-Route by its address" t
+
+[ "$tap_failed" = 0 ] || { diag "$WORK/tshark.err" "$WORK/bad.txt" "$WORK/dumpcap.out" "$WORK/invites.txt"; head -50 "$WORK/decoded.txt" | diag /dev/stdin; ims_logs; }
 finish
