@@ -178,20 +178,30 @@ static void watch_rtcp(struct media_worker *w, struct media_chan *ch, bool on)
 	ch->rtcp_watched = on;
 }
 
-/* A set of channels owned by the worker; a channel knows its slot. */
-static int set_add(struct media_chanset *set, struct media_chan *ch)
+/* Append `ch` to a list of channels (a mailbox: adds, pokes). */
+static int list_push(struct media_chanset *list, struct media_chan *ch)
 {
-	if (set->n == set->cap) {
-		unsigned cap = set->cap ? 2 * set->cap : 64;
-		struct media_chan **p = realloc(set->chans, cap * sizeof(*p));
+	if (list->n == list->cap) {
+		unsigned cap = list->cap ? 2 * list->cap : 64;
+		struct media_chan **p = realloc(list->chans, cap * sizeof(*p));
 
 		if (!p)
 			return -ENOMEM;
-		set->chans = p;
-		set->cap = cap;
+		list->chans = p;
+		list->cap = cap;
 	}
-	ch->worker_slot = set->n;
-	set->chans[set->n++] = ch;
+	list->chans[list->n++] = ch;
+	return 0;
+}
+
+/* A set of channels owned by the worker; a channel knows its slot (in
+ * this set only: a mailbox list must not touch worker_slot, or a stop
+ * would remove another channel from the set). */
+static int set_add(struct media_chanset *set, struct media_chan *ch)
+{
+	if (list_push(set, ch) < 0)
+		return -ENOMEM;
+	ch->worker_slot = set->n - 1;
 	return 0;
 }
 
@@ -295,7 +305,7 @@ static void post(struct media_worker *w, struct media_chanset *list,
 		 struct media_chan *ch)
 {
 	pthread_mutex_lock(&w->lock);
-	if (set_add(list, ch) < 0) {
+	if (list_push(list, ch) < 0) {
 		pthread_mutex_unlock(&w->lock);
 		tnd_error("worker %u: out of memory posting to channel %u",
 			  w->index, ch->id);
