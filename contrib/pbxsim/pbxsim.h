@@ -57,12 +57,14 @@ struct pbx_ext {
 struct pbx_detect {
 	int last_sign;
 	unsigned crossings;
+	unsigned intervals;  /* sample pairs the crossings were counted on */
 	double energy;
 	unsigned samples;
 	double est_hz;	     /* the previous window's estimate */
 	double coeff, s1, s2; /* Goertzel at est_hz, this block */
 	double tone;	     /* its power, summed over the window */
 	int reported_hz;     /* 0: nothing reported since silence */
+	unsigned silent_blocks; /* in a row, left out of the window */
 };
 
 /* DTMF detector: Goertzel filters at the eight Q.23 frequencies on each

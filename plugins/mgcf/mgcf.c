@@ -50,8 +50,9 @@ static const struct tnd_param mgcf_params[] = {
 		  .choices = "to-ip|both"),
 	TND_PARAM("cancel_poll_ms", TND_UINT, struct mgcf_cfg, cancel_poll_ms,
 		  "250",
-		  "while a call from IMS rings, 100 Trying this often to "
-		  "learn of a CANCEL (the sip service has no CANCEL event)",
+		  "with a sip service older than 1.1 (no CANCEL event): "
+		  "while a call from IMS rings, repeat its last provisional "
+		  "this often to learn of a CANCEL",
 		  .min = 20, .max = 10000),
 	TND_PARAM("overlap_timeout_ms", TND_UINT, struct mgcf_cfg,
 		  overlap_timeout_ms, "4000",
@@ -69,6 +70,10 @@ static const struct tnd_param mgcf_params[] = {
 		  "32000",
 		  "a 200 without ACK for this long ends the call (64*T1)",
 		  .min = 1000, .max = 120000),
+	TND_PARAM("min_se_s", TND_UINT, struct mgcf_cfg, min_se_s, "90",
+		  "session timers (RFC 4028): the shortest Session-Expires "
+		  "accepted from IMS (our Min-SE); shorter ones get 422",
+		  .min = 1, .max = 86400),
 	TND_PARAM("t38", TND_BOOL, struct mgcf_cfg, t38, "yes",
 		  "a fax tone on an answered call re-INVITEs IMS to T.38 "
 		  "(T.38 Annex D); the mgw's t38 must allow it"),

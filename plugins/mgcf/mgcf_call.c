@@ -72,12 +72,18 @@ static void call_free(struct mgcf_call *call)
 		mgcf.host->timer_free(call->timer);
 	if (call->rel_timer)
 		mgcf.host->timer_free(call->rel_timer);
+	if (call->se_timer)
+		mgcf.host->timer_free(call->se_timer);
 	if (call->invite)
 		mgcf.sip->release(call->invite);
 	if (call->uac)
 		mgcf.sip->forget(call->uac);
 	if (call->reinvite)
 		mgcf.sip->forget(call->reinvite);
+	if (call->bye)
+		mgcf.sip->forget(call->bye);
+	if (call->refresh)
+		mgcf.sip->forget(call->refresh);
 	free(call);
 	if (mgcf.stopping && !mgcf.calls)
 		mgcf.host->stopped(MGCF_SELF);
@@ -113,6 +119,8 @@ void mgcf_call_release(struct mgcf_call *call, int cause, enum mgcf_event ev)
 	if (call->state == ST_RELEASED)
 		return;
 	mgcf_call_hold(call);
+	if (call->se_timer)
+		mgcf.host->timer_stop(call->se_timer);
 	if (call->state != ST_RELEASING) {
 		call->cause = cause;
 		if (mgcf_fsm_go(call, ST_RELEASING, ev) < 0)

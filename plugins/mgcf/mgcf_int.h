@@ -36,6 +36,8 @@ TND_PLUGIN_DECLARE(mgcf);
 #define MGCF_ROUTE_MAX 1024
 #define MGCF_NUM_MAX 40
 #define MGCF_LAT_SAMPLES 65536
+/* RFC 3261 13.3.1.1: a ringing UAS repeats its provisional each minute */
+#define MGCF_PROV_REFRESH_MS 60000
 
 struct mgcf_cfg {
 	char *domain;
@@ -52,6 +54,7 @@ struct mgcf_cfg {
 	int trust_domain;
 	unsigned long long ack_timeout_ms;
 	int t38;
+	unsigned long long min_se_s;
 };
 
 enum mgcf_hunt {
@@ -165,11 +168,19 @@ struct mgcf_call {
 	struct sip_request *invite; /* from IMS, until its final response */
 	struct sip_client *uac;	    /* to IMS, until its final response */
 	struct sip_client *reinvite; /* our re-INVITE (T.38), until final */
+	struct sip_client *bye;      /* our BYE, until its final response */
+	struct sip_client *refresh;  /* our session refresh, until final */
 	bool t38_sent;
 	bool final_sent, acked;
 	bool confirmed;	   /* answered (200 sent or received) */
 	bool bye_pending;  /* BYE once the ACK is in (RFC 3261 15) */
 	bool bye_sent;
+	bool far_disconnected; /* the circuit sent DISCONNECT (ladder) */
+	bool cancel_told; /* the sip service tells us of a CANCEL */
+	/* session timer (RFC 4028), calls from IMS: 0 none */
+	unsigned se_s;
+	bool se_we_refresh; /* IMS asked refresher=uas: we send UPDATEs */
+	struct tnd_timer *se_timer;
 	bool cancel_sent;
 	bool sdp_applied; /* the peer's SDP answer is in the mgw */
 	char request_uri[MGCF_URI_MAX]; /* of our INVITE (to IMS) */
@@ -220,6 +231,7 @@ struct mgcf_globals {
 	const struct tnd_pri_service *pri;
 	const struct mgw_service *mgw;
 	const struct bgcf_service *bgcf; /* NULL: no bgcf plugin */
+	bool sip_on_cancel; /* the sip service tells of CANCELs (1.1) */
 
 	struct mgcf_trunk trunks[MGCF_TRUNKS_MAX];
 	unsigned ntrunks;

@@ -316,6 +316,12 @@ static void ladder_event(struct mgcf_call *call,
 
 	if (!name)
 		return;
+	/* after the far end's DISCONNECT, our RELEASE went out and the end
+	 * of the call is its RELEASE COMPLETE (Q.931 5.3.4) */
+	if (ev->type == TND_PRI_EV_RELEASE && call->far_disconnected)
+		name = "REL COMPLETE"; /* short: it fits the ladder */
+	if (ev->type == TND_PRI_EV_DISCONNECT)
+		call->far_disconnected = true;
 	if (ev->type == TND_PRI_EV_DISCONNECT || ev->type == TND_PRI_EV_RELEASE)
 		mgcf_ladder(call, "pri>", "%s (cause %d)", name, ev->cause);
 	else if (ev->type == TND_PRI_EV_INFO)

@@ -9,13 +9,15 @@
  * The dialogs are the MGCF's own, on the sip service's plain requests
  * (its dialog layer came later; moving onto it is in NOTES.md). What
  * that means:
- * - no callback tells that a CANCEL ended a kept INVITE: while the
- *   circuit rings, the MGCF repeats its last provisional every
+ * - a CANCEL of a kept INVITE comes through the service's on_cancel()
+ *   (sip service 1.1). With an older service nothing tells of it: while
+ *   the circuit rings, the MGCF repeats its last provisional every
  *   cancel_poll_ms, and a reply() refused with -EALREADY is the CANCEL;
  * - our To tag in a 2xx is the transaction's: we learn it from the ACK
  *   (or any later request), and a BYE waits for the ACK (RFC 3261 15).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +174,7 @@ static void on_bye_response(struct sip_client *c, int status,
 	(void)c, (void)rsp;
 	if (status < 200)
 		return;
+	call->bye = NULL; /* the service frees it after this callback */
 	mgcf_ladder(call, "ims>", "%d (BYE)", status);
 	call->sip_done = true;
 	mgcf_call_maybe_free(call);
@@ -218,10 +221,11 @@ static int dialog_request_body(struct mgcf_call *call, const char *method,
 }
 
 static int dialog_request(struct mgcf_call *call, const char *method,
-			  const char *extra, sip_response_cb cb)
+			  const char *extra, sip_response_cb cb,
+			  struct sip_client **out)
 {
 	return dialog_request_body(call, method, extra, NULL, NULL, 0, cb,
-				   NULL);
+				   out);
 }
 
 static void send_bye(struct mgcf_call *call, int cause)
@@ -234,10 +238,165 @@ static void send_bye(struct mgcf_call *call, int cause)
 	if (mgcf_reason_header(reason, sizeof(reason), cause) < 0)
 		reason[0] = '\0';
 	mgcf_ladder(call, "<ims", "BYE (Reason cause %d)", cause);
-	if (dialog_request(call, "BYE", reason, on_bye_response) < 0) {
+	/* the BYE's client is kept: a call freed before its answer (the
+	 * far end's BYE crossed ours) forgets it, so no callback comes */
+	if (dialog_request(call, "BYE", reason, on_bye_response,
+			   &call->bye) < 0) {
 		tnd_notice("call %u: BYE could not be sent", call->id);
 		call->sip_done = true;
 	}
+}
+
+/* ---- Session timers (RFC 4028), calls from IMS ------------------------------------ */
+
+static bool supports(const struct view *m, const char *option)
+{
+	struct sip_text v;
+
+	for (unsigned i = 0; view_header(m, "Supported", i, &v) == 0; i++)
+		if (mgcf_hdr_has_tag(v.ptr, v.len, option))
+			return true;
+	for (unsigned i = 0; view_header(m, "Require", i, &v) == 0; i++)
+		if (mgcf_hdr_has_tag(v.ptr, v.len, option))
+			return true;
+	return false;
+}
+
+/* The session interval a request asks for: 0 none (or its sender has no
+ * timer support: RFC 4028 9 would make us the refresher unasked, which
+ * the MGCF does not do), -EINVAL a bad value, else the seconds; *who is
+ * the refresher it asks for. */
+static int session_interval(const struct view *m, enum mgcf_refresher *who)
+{
+	struct sip_text v;
+	unsigned secs;
+
+	*who = MGCF_REFRESHER_NONE;
+	if (view_header(m, "Session-Expires", 0, &v) < 0 &&
+	    view_header(m, "x", 0, &v) < 0)
+		return 0;
+	if (!supports(m, "timer"))
+		return 0;
+	if (mgcf_session_expires(v.ptr, v.len, &secs, who) < 0)
+		return -EINVAL;
+	return (int)secs;
+}
+
+/* "Require: timer" and "Session-Expires" for a 2xx: the refresher IMS
+ * asked for, else IMS (the UAS chooses when the UAC supports timers,
+ * RFC 4028 9). Empty without a session timer. */
+static void session_headers(const struct mgcf_call *call, char *buf,
+			    size_t size)
+{
+	size_t n = strlen(buf);
+
+	if (call->se_s)
+		snprintf(buf + n, size - n,
+			 "Require: timer\r\nSession-Expires: %u;"
+			 "refresher=%s\r\n", call->se_s,
+			 call->se_we_refresh ? "uas" : "uac");
+}
+
+/* RFC 4028 10: a refresh that times out or gets 408 or 481 ends the
+ * session. The client is the call's until its final response (a call
+ * freed before forgets it). */
+static void on_refresh_response(struct sip_client *c, int status,
+				const struct sip_message *rsp, void *arg)
+{
+	struct mgcf_call *call = arg;
+
+	(void)c, (void)rsp;
+	if (status < 200)
+		return;
+	call->refresh = NULL;
+	if (status != 408 && status != 481)
+		return;
+	mgcf_call_hold(call);
+	tnd_notice("call %u: our session refresh got %d: cleared", call->id,
+		   status);
+	mgcf_call_release(call, Q850_RECOVERY_ON_TIMER, EV_TIMEOUT);
+	mgcf_call_put(call);
+}
+
+/* Our refresh (RFC 4028 7.4): an UPDATE without a body, which changes
+ * nothing else (RFC 3311 5.1). Its refresher parameter names the roles
+ * of this transaction: we send it and keep refreshing, so "uac". */
+static void session_refresh_send(struct mgcf_call *call)
+{
+	char hdr[160];
+
+	snprintf(hdr, sizeof(hdr),
+		 "Supported: timer\r\nSession-Expires: %u;refresher=uac\r\n",
+		 call->se_s);
+	if (call->refresh)
+		return; /* the last one is still on its way */
+	mgcf_ladder(call, "<ims", "UPDATE (session refresh)");
+	if (dialog_request(call, "UPDATE", hdr, on_refresh_response,
+			   &call->refresh) < 0)
+		tnd_notice("call %u: session refresh could not be sent",
+			   call->id);
+}
+
+static void session_arm(struct mgcf_call *call);
+
+static void on_session_timer(struct tnd_timer *t, void *arg)
+{
+	struct mgcf_call *call = arg;
+
+	(void)t;
+	mgcf_call_hold(call);
+	if (call->se_we_refresh) {
+		session_refresh_send(call);
+		session_arm(call);
+	} else {
+		tnd_notice("call %u: no session refresh from IMS in %u s: "
+			   "cleared (RFC 4028 10)", call->id, call->se_s);
+		mgcf_ladder(call, "<ims", "session expired");
+		mgcf_call_release(call, Q850_RECOVERY_ON_TIMER, EV_TIMEOUT);
+	}
+	mgcf_call_put(call);
+}
+
+/* (Re)arm the session timer: our refresh at half the interval (RFC 4028
+ * 7.4), or the end of a session IMS did not refresh, at the interval
+ * less min(32, interval/3) s (RFC 4028 10). */
+static void session_arm(struct mgcf_call *call)
+{
+	unsigned margin = call->se_s / 3 < 32 ? call->se_s / 3 : 32;
+	unsigned wait_s = call->se_we_refresh ? call->se_s / 2 :
+						call->se_s - margin;
+
+	if (!call->se_s || call->state == ST_RELEASING)
+		return;
+	if (!call->se_timer)
+		call->se_timer = mgcf.host->timer_new(MGCF_SELF,
+						      on_session_timer, call);
+	if (call->se_timer)
+		mgcf.host->timer_start(call->se_timer,
+				       (uint64_t)(wait_s ? wait_s : 1) * 1000,
+				       0);
+}
+
+static void session_refreshed(struct mgcf_call *call)
+{
+	session_arm(call);
+}
+
+/* A refresh (re-INVITE or UPDATE) from IMS may ask for another interval
+ * and refresher. */
+static void session_refresh_request(struct mgcf_call *call,
+				    const struct view *m)
+{
+	enum mgcf_refresher who;
+	int se = session_interval(m, &who);
+
+	if (!call->se_s)
+		return;
+	if (se >= (int)mgcf.cfg->min_se_s) {
+		call->se_s = (unsigned)se;
+		call->se_we_refresh = who == MGCF_REFRESHER_UAS;
+	}
+	session_arm(call);
 }
 
 /* ---- Calls from IMS: the INVITE ----------------------------------------------- */
@@ -418,18 +577,53 @@ static int new_invite_call(struct mgcf_call *call, struct sip_request *req,
 
 static void new_invite_placed(struct mgcf_call *call, struct sip_request *req,
 			      const struct sip_message *m, uint64_t t0);
+static void watch_cancel(struct mgcf_call *call);
+
+/* RFC 4028 6: an interval below our Min-SE is refused with 422 (and a
+ * bad one with 400); true when the INVITE may go on. */
+static bool session_acceptable(struct sip_request *req,
+			       const struct sip_message *m, int *se,
+			       bool *we_refresh)
+{
+	struct view view = { .sip = m };
+	enum mgcf_refresher who;
+	char hdr[64];
+
+	*se = session_interval(&view, &who);
+	*we_refresh = who == MGCF_REFRESHER_UAS;
+	if (*se < 0) {
+		sip()->reply(req, 400, "Bad Session-Expires", NULL, NULL, NULL,
+			     0);
+		return false;
+	}
+	if (*se && (unsigned)*se < mgcf.cfg->min_se_s) {
+		snprintf(hdr, sizeof(hdr), "Min-SE: %llu\r\n",
+			 (unsigned long long)mgcf.cfg->min_se_s);
+		sip()->reply(req, 422, "Session Interval Too Small", hdr, NULL,
+			     NULL, 0);
+		return false;
+	}
+	return true;
+}
 
 static void new_invite(struct sip_request *req, const struct sip_message *m)
 {
 	uint64_t t0 = mgcf_now_us();
-	struct mgcf_call *call = mgcf_call_new(MGCF_FROM_IMS);
+	struct mgcf_call *call;
+	bool we_refresh;
+	int se;
 
+	if (!session_acceptable(req, m, &se, &we_refresh))
+		return;
+	call = mgcf_call_new(MGCF_FROM_IMS);
 	if (!call) {
 		reply_with_cause(req, 503, Q850_CONGESTION);
 		return;
 	}
 	mgcf.host->counter_add(mgcf.c_from_ims, 1);
 	call->t_start_us = t0;
+	call->se_s = (unsigned)se;
+	call->se_we_refresh = we_refresh;
 	mgcf_ladder(call, "ims>", "INVITE +SDP");
 	mgcf_call_hold(call);
 	new_invite_placed(call, req, m, t0);
@@ -471,8 +665,7 @@ static void new_invite_placed(struct mgcf_call *call, struct sip_request *req,
 	sip()->reply(req, 100, "Trying", NULL, NULL, NULL, 0);
 	mgcf_ladder(call, "<ims", "100 Trying");
 	call->last_prov = 100;
-	mgcf_call_timer(call, mgcf.cfg->cancel_poll_ms,
-			mgcf.cfg->cancel_poll_ms);
+	watch_cancel(call);
 }
 
 /* ---- Re-INVITE and UPDATE: hold, resume, codec change, T.38 ------------------------ */
@@ -501,6 +694,8 @@ static void reinvite(struct sip_request *req, const struct sip_message *m)
 	}
 	learn_target(call, &view);
 	contact_header(hdr, sizeof(hdr));
+	session_refresh_request(call, &view);
+	session_headers(call, hdr, sizeof(hdr));
 	sip()->reply(req, 200, "OK", hdr, "application/sdp", sdp, (size_t)n);
 	mgcf_ladder(call, "ims>", "%.*s +SDP", (int)sip()->method(m).len,
 		    sip()->method(m).ptr);
@@ -519,8 +714,14 @@ static enum sip_verdict on_update(struct sip_request *req, void *arg)
 	if (!call)
 		return SIP_DECLINED;
 	if (!sip()->body(m).len) {
-		/* RFC 3311 5.2: an UPDATE without an offer changes nothing */
-		sip()->reply(req, 200, "OK", NULL, NULL, NULL, 0);
+		/* RFC 3311 5.2: an UPDATE without an offer changes nothing
+		 * but the session timer (RFC 4028 7.4: a refresh) */
+		char hdr[160] = "";
+
+		session_refresh_request(call, &view);
+		session_headers(call, hdr, sizeof(hdr));
+		sip()->reply(req, 200, "OK", hdr[0] ? hdr : NULL, NULL, NULL,
+			     0);
 		return SIP_TAKEN;
 	}
 	reinvite(req, m);
@@ -550,6 +751,7 @@ static enum sip_verdict on_invite(struct sip_request *req, void *arg)
 /* ---- Responses toward IMS ------------------------------------------------------------ */
 
 static void rel_retransmit(struct tnd_timer *t, void *arg);
+static void invite_cancelled(struct mgcf_call *call, int cause);
 
 static void through(struct mgcf_call *call, enum mgw_through mode)
 {
@@ -608,10 +810,11 @@ static void send_200(struct mgcf_call *call)
 
 	contact_header(hdr, sizeof(hdr));
 	snprintf(hdr + strlen(hdr), sizeof(hdr) - strlen(hdr), "%s", ALLOW);
+	session_headers(call, hdr, sizeof(hdr));
 	if (sip()->reply(call->invite, 200, "OK", hdr, "application/sdp",
 			 call->sdp, (size_t)call->sdp_len) == -EALREADY) {
 		/* cancelled while the circuit answered */
-		mgcf_sip_poll(call);
+		invite_cancelled(call, Q850_NORMAL_CLEARING);
 		return;
 	}
 	mgcf_ladder(call, "<ims", "200 OK +SDP");
@@ -620,6 +823,7 @@ static void send_200(struct mgcf_call *call)
 	call->invite = NULL;
 	through(call, MGW_THROUGH_BOTH);
 	mgcf_call_timer(call, mgcf.cfg->ack_timeout_ms, 0);
+	session_refreshed(call);
 }
 
 void mgcf_sip_answer(struct mgcf_call *call)
@@ -664,11 +868,62 @@ static void rel_retransmit(struct tnd_timer *t, void *arg)
 			       0);
 }
 
-/* The cancel poll: a reply refused with -EALREADY means a CANCEL (or
- * the transaction's end) took the INVITE (see the file's comment). The
- * reply repeats the last provisional byte for byte, so the caller sees a
- * retransmission of what it has (RFC 3261 13.3.1.1 even asks for one a
- * minute). */
+/* IMS cancelled the INVITE (the layer has answered the CANCEL 200 and
+ * the INVITE 487): the circuit is cleared with normal clearing (RFC 3398
+ * 7.2.3), or the Q.850 cause of the CANCEL's Reason header (RFC 3326;
+ * TS 29.163 carries it through). */
+static void invite_cancelled(struct mgcf_call *call, int cause)
+{
+	mgcf_call_timer_stop(call);
+	call->final_sent = true;
+	call->sip_done = true;
+	sip()->release(call->invite);
+	call->invite = NULL;
+	mgcf.host->counter_add(mgcf.c_cancelled, 1);
+	mgcf_ladder(call, "ims>", "CANCEL");
+	mgcf_ladder(call, "<ims", "487 Request Terminated");
+	tnd_info("call %u: cancelled by IMS, cause %d", call->id, cause);
+	mgcf_call_release(call, cause, EV_SIP_CANCEL);
+}
+
+/* The sip service's word of a CANCEL (on_cancel, sip service 1.1). The
+ * call is found by the CANCEL's Call-ID, not by a pointer kept in the
+ * service, so a call already gone is never touched. */
+static void on_invite_cancel(struct sip_request *req,
+			     const struct sip_message *cancel, void *arg)
+{
+	struct view view = { .sip = cancel };
+	struct mgcf_call *call = call_of(&view);
+
+	(void)arg;
+	if (!call || call->invite != req)
+		return; /* not ours to release: its owner does */
+	mgcf_call_hold(call);
+	invite_cancelled(call, reason_cause(&view, Q850_NORMAL_CLEARING));
+	mgcf_call_put(call);
+}
+
+/* Watch for the CANCEL of a kept INVITE: through the service when it
+ * can tell (then the timer only refreshes the provisional, RFC 3261
+ * 13.3.1.1: once a minute), else by the cancel poll. */
+static void watch_cancel(struct mgcf_call *call)
+{
+	if (mgcf.sip_on_cancel &&
+	    sip()->on_cancel(call->invite, on_invite_cancel, NULL) == 0) {
+		call->cancel_told = true;
+		mgcf_call_timer(call, MGCF_PROV_REFRESH_MS,
+				MGCF_PROV_REFRESH_MS);
+		return;
+	}
+	mgcf_call_timer(call, mgcf.cfg->cancel_poll_ms,
+			mgcf.cfg->cancel_poll_ms);
+}
+
+/* The call's timer while the circuit rings: a reply refused with
+ * -EALREADY means a CANCEL (or the transaction's end) took the INVITE
+ * (see the file's comment). The reply repeats the last provisional byte
+ * for byte, so the caller sees a retransmission of what it has (RFC 3261
+ * 13.3.1.1 even asks for one a minute). */
 void mgcf_sip_poll(struct mgcf_call *call)
 {
 	char hdr[HDRS_MAX];
@@ -676,6 +931,8 @@ void mgcf_sip_poll(struct mgcf_call *call)
 
 	if (!call->invite || call->final_sent)
 		return;
+	if (call->cancel_told && call->last_prov == 100)
+		return; /* nothing to refresh: the service tells of CANCEL */
 	n = call->last_prov > 100 ? contact_header(hdr, sizeof(hdr)) : 0;
 	hdr[n] = '\0';
 	if (call->last_prov_rseq)
@@ -689,17 +946,7 @@ void mgcf_sip_poll(struct mgcf_call *call)
 			  call->last_prov_sdp ? (size_t)call->sdp_len : 0);
 	if (rc != -EALREADY)
 		return;
-	mgcf_call_timer_stop(call);
-	call->final_sent = true;
-	call->sip_done = true;
-	sip()->release(call->invite);
-	call->invite = NULL;
-	mgcf.host->counter_add(mgcf.c_cancelled, 1);
-	mgcf_ladder(call, "ims>", "CANCEL");
-	mgcf_ladder(call, "<ims", "487 Request Terminated");
-	tnd_info("call %u: cancelled by IMS", call->id);
-	/* RFC 3398 7.2.3: CANCEL clears the circuit with normal clearing */
-	mgcf_call_release(call, Q850_NORMAL_CLEARING, EV_SIP_CANCEL);
+	invite_cancelled(call, Q850_NORMAL_CLEARING);
 }
 
 /* ---- Calls from the circuit: our INVITE ----------------------------------------------- */
@@ -729,7 +976,7 @@ static void prack(struct mgcf_call *call, const struct view *rsp)
 	snprintf(rack, sizeof(rack), "RAck: %u 1 INVITE\r\n",
 		 (unsigned)strtoul(rseq, NULL, 10));
 	mgcf_ladder(call, "<ims", "PRACK");
-	dialog_request(call, "PRACK", rack, on_prack_response);
+	dialog_request(call, "PRACK", rack, on_prack_response, NULL);
 }
 
 static void uac_provisional(struct mgcf_call *call, int status,
@@ -766,6 +1013,26 @@ static void uac_provisional(struct mgcf_call *call, int status,
 	mgcf_latency(LAT_180_ALERT, t0);
 }
 
+/* Our INVITE says Supported: timer; a 2xx with Session-Expires starts
+ * the session timer (RFC 4028 7.2), refreshed by us when it names the
+ * UAC (or nobody), by IMS when it names the UAS. */
+static void session_from_answer(struct mgcf_call *call,
+				const struct view *rsp)
+{
+	enum mgcf_refresher who;
+	struct sip_text v;
+	unsigned secs;
+
+	if (view_header(rsp, "Session-Expires", 0, &v) < 0 &&
+	    view_header(rsp, "x", 0, &v) < 0)
+		return;
+	if (mgcf_session_expires(v.ptr, v.len, &secs, &who) < 0)
+		return;
+	call->se_s = secs;
+	call->se_we_refresh = who != MGCF_REFRESHER_UAS;
+	session_arm(call);
+}
+
 static void uac_answered(struct mgcf_call *call, const struct view *rsp)
 {
 	struct sip_text body = view_body(rsp);
@@ -790,6 +1057,7 @@ static void uac_answered(struct mgcf_call *call, const struct view *rsp)
 	}
 	through(call, MGW_THROUGH_BOTH);
 	mgcf_fsm_go(call, ST_ACTIVE, EV_SIP_2XX);
+	session_from_answer(call, rsp);
 	mgcf.host->counter_add(mgcf.c_answered, 1);
 	mgcf_ladder(call, "<pri", "CONNECT");
 	mgcf.pri->answer(call->pri_call);
@@ -932,11 +1200,13 @@ int mgcf_sip_invite(struct mgcf_call *call)
 	invite_parties(call);
 	call->local_tag[0] = '\0'; /* the sip service makes it */
 	n = contact_header(hdr, sizeof(hdr));
+	/* timer: IMS may ask for a session timer in its 2xx (RFC 4028) */
 	snprintf(hdr + n, sizeof(hdr) - (size_t)n, "%s%s", ALLOW,
 		 strcmp(mgcf.cfg->prack, "required") == 0 ?
-			 "Require: 100rel\r\n" :
+			 "Require: 100rel\r\nSupported: timer\r\n" :
 		 strcmp(mgcf.cfg->prack, "supported") == 0 ?
-			 "Supported: 100rel\r\n" : "");
+			 "Supported: 100rel, timer\r\n" :
+			 "Supported: timer\r\n");
 	identity_headers(call, hdr, sizeof(hdr));
 	spec.method = "INVITE";
 	spec.request_uri = call->request_uri;
@@ -1187,8 +1457,19 @@ static enum sip_verdict on_info(struct sip_request *req, void *arg)
 int mgcf_sip_start(void)
 {
 	const unsigned f = SIP_HANDLER_CLAIM;
-	int rc = sip()->handler_add("INVITE", f, "100rel", on_invite, NULL);
+	const struct sip_service *s = sip();
+	int rc;
 
+	mgcf.sip_on_cancel =
+		s->size >= offsetof(struct sip_service, on_cancel) +
+				   sizeof(s->on_cancel) &&
+		s->on_cancel;
+	if (!mgcf.sip_on_cancel)
+		tnd_notice("the sip service cannot tell of CANCELs: polling "
+			   "every %llu ms",
+			   (unsigned long long)mgcf.cfg->cancel_poll_ms);
+	rc = sip()->handler_add("INVITE", f, "100rel, timer", on_invite,
+				NULL);
 	if (!rc)
 		rc = sip()->handler_add("ACK", f, NULL, on_ack, NULL);
 	if (!rc)

@@ -153,6 +153,42 @@ bool mgcf_hdr_has_tag(const char *v, size_t len, const char *tag)
 	return false;
 }
 
+int mgcf_session_expires(const char *v, size_t len, unsigned *secs,
+			 enum mgcf_refresher *refresher)
+{
+	const char *p = v, *end = v + len;
+	unsigned long n = 0;
+	unsigned digits = 0;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	for (; p < end && *p >= '0' && *p <= '9' && digits < 10; p++, digits++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	if (!digits || !n || n > 86400 * 7)
+		return -EINVAL;
+	*secs = (unsigned)n;
+	*refresher = MGCF_REFRESHER_NONE;
+	while (p < end) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		static const char key[] = "refresher=";
+
+		if (!semi)
+			break;
+		p = semi + 1;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if ((size_t)(end - p) < sizeof(key) + 2 ||
+		    strncasecmp(p, key, sizeof(key) - 1))
+			continue;
+		p += sizeof(key) - 1;
+		if (strncasecmp(p, "uac", 3) == 0)
+			*refresher = MGCF_REFRESHER_UAC;
+		else if (strncasecmp(p, "uas", 3) == 0)
+			*refresher = MGCF_REFRESHER_UAS;
+	}
+	return 0;
+}
+
 int mgcf_dtmf_relay(const char *body, size_t len, char *digit,
 		    unsigned *duration_ms)
 {

@@ -28,6 +28,21 @@ int mgcf_hdr_element(const char *v, size_t len, unsigned index,
 /* An option tag ("100rel") in a Supported/Require value. */
 bool mgcf_hdr_has_tag(const char *v, size_t len, const char *tag);
 
+/* Who refreshes a session (RFC 4028 4: the refresher parameter). */
+enum mgcf_refresher {
+	MGCF_REFRESHER_NONE = 0, /* not said: the UAS chooses */
+	MGCF_REFRESHER_UAC,
+	MGCF_REFRESHER_UAS,
+};
+
+/*
+ * A Session-Expires value (RFC 4028 4): "1800;refresher=uac". 0 with
+ * *secs and *refresher set, or -EINVAL (no delta-seconds, or one that is
+ * 0 or too large).
+ */
+int mgcf_session_expires(const char *v, size_t len, unsigned *secs,
+			 enum mgcf_refresher *refresher);
+
 /*
  * application/dtmf-relay (the common SIP INFO body): "Signal=5\r\n
  * Duration=160". 0 with *digit and *duration_ms set, or -EINVAL.

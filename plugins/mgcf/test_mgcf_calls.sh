@@ -15,7 +15,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
 	exit 0
 fi
-plan 19
+plan 23
 
 gw_conf "$WORK/gw.conf"
 pbx_conf "$WORK/pbx.conf"
@@ -96,10 +96,49 @@ pbx_cmd hangup
 wait_exit "$UAS_PID" 10
 check "the PBX hangs up: IMS gets a BYE (sipp uas ends well)" \
 	test "$rc" = 0
+# The PBX calls out again; IMS answers with early media first: a reliable
+# 183 with SDP (G.722), PRACKed by the gateway (RFC 3262), its 700 Hz
+# heard on the E1 before the answer (4 s later: room for a loaded
+# machine), then 200 and the PBX's tone in G.722.
+lines_before=$(wc -l < "$WORK/pbx.out")
+uas_start uas_early.xml "$WORK/uas4.out" -key rtp_port 40020 \
+	-key codec G722 -key pt 9 -d 4000 -trace_msg \
+	-message_file "$WORK/early.msg"
+pbx_cmd dial 02079460099 2001
+# the gateway's RTP address, from its offer: test_mgw_rtp plays to it at
+# once (before any packet comes back, as early media must)
+gw_rtp=
+for _ in $(seq 1 50); do
+	gw_rtp=$(sed -n 's/^m=audio \([0-9]*\) .*/\1/p' "$WORK/early.msg" \
+		2>/dev/null | head -n 1)
+	[ -n "$gw_rtp" ] && break
+	sleep 0.1
+done
+rtp_start 40020 "$WORK/rtp4.out" -c G722 -t 700 -m 6500 \
+	-r "127.0.0.1:${gw_rtp:-1}"
+wait "$RTP_PID"
+pbx_cmd hangup
+wait_exit "$UAS_PID" 10
+check "PSTN -> IMS with early media: the reliable 183 is PRACKed, the call answered and cleared" \
+	test "$rc" = 0
+t() {
+	tail -n +$((lines_before + 1)) "$WORK/pbx.out" | awk '
+		/^answered / { exit 1 }
+		/^tone / && $3 >= 685 && $3 <= 715 { found = 1; exit 0 }
+		END { exit !found }'
+}
+check "IMS's early 700 Hz (G.722) is heard on the E1 before the answer" t
+check "the PBX was told of in-band information (PROGRESS or ALERTING with PI 8)" \
+	sh -c "tail -n +$((lines_before + 1)) '$WORK/pbx.out' |
+		grep -q '^progress \|^alerting [0-9]* inband'"
+heard=$(key tone_hz "$WORK/rtp4.out")
+check "after the answer the PBX's 1300 Hz is heard in G.722 ($heard Hz)" \
+	near "$heard" 1300
+
 records() { ctl --json mgw show records | grep -o '"codec"' | wc -l; }
 t() {
 	for _ in $(seq 1 50); do
-		[ "$(records)" = 3 ] && return 0
+		[ "$(records)" = 4 ] && return 0
 		sleep 0.1
 	done
 	return 1

@@ -243,13 +243,35 @@ static void test_headers(void)
 	   "dtmf-relay without a signal");
 }
 
+static void test_session_expires(void)
+{
+	enum mgcf_refresher who;
+	unsigned secs;
+
+	ok(mgcf_session_expires("1800;refresher=uac", 18, &secs, &who) == 0 &&
+		   secs == 1800 && who == MGCF_REFRESHER_UAC,
+	   "Session-Expires: 1800;refresher=uac");
+	ok(mgcf_session_expires(" 90 ; x=1;Refresher=UAS", 23, &secs, &who) ==
+			   0 &&
+		   secs == 90 && who == MGCF_REFRESHER_UAS,
+	   "Session-Expires: 90, other parameters, refresher=UAS");
+	ok(mgcf_session_expires("600", 3, &secs, &who) == 0 && secs == 600 &&
+		   who == MGCF_REFRESHER_NONE,
+	   "Session-Expires without a refresher");
+	ok(mgcf_session_expires("0", 1, &secs, &who) == -EINVAL &&
+		   mgcf_session_expires(";refresher=uac", 14, &secs, &who) ==
+			   -EINVAL,
+	   "Session-Expires of 0 or without delta-seconds is refused");
+}
+
 int main(void)
 {
-	tap_plan(42);
+	tap_plan(46);
 	test_causes();
 	test_numbers_in();
 	test_numbers_out();
 	test_uris();
 	test_headers();
+	test_session_expires();
 	return tap_done();
 }

@@ -62,6 +62,8 @@ static void ctx_free(struct mgw_ctx *ctx)
 			mgw.nctxs--;
 			break;
 		}
+	if (ctx->start_retry)
+		mgw.host->timer_free(ctx->start_retry);
 	free(ctx);
 	if (mgw.stopping && !mgw.ctxs)
 		mgw.host->stopped(MGW_SELF);
@@ -403,6 +405,39 @@ static int set_remote(struct mgw_ctx *ctx)
 	return mgw.media->rtp_set_remote(ctx->chan, LEG_RTP, &r);
 }
 
+static void on_start_retry(struct tnd_timer *t, void *arg)
+{
+	struct mgw_ctx *ctx = arg;
+
+	(void)t;
+	if (!ctx->releasing && !ctx->media_started)
+		apply(ctx);
+}
+
+/*
+ * The timeslot is still open for the call before this one: the pri
+ * plugin frees a B-channel at RELEASE COMPLETE, and the media plugin
+ * closes the old call's TDM leg on its worker a tick or two later (more
+ * on a loaded machine). A new call that got the B-channel meanwhile
+ * tries again shortly. False when it has tried long enough.
+ */
+static bool start_later(struct mgw_ctx *ctx)
+{
+	if (ctx->start_retries >= MGW_START_RETRIES)
+		return false;
+	if (!ctx->start_retry)
+		ctx->start_retry = mgw.host->timer_new(MGW_SELF,
+						       on_start_retry, ctx);
+	if (!ctx->start_retry)
+		return false;
+	if (!ctx->start_retries++)
+		tnd_info("%s: %u/%u still closing for the call before: "
+			 "media starts when it is free", ctx->label,
+			 ctx->span, ctx->ts);
+	mgw.host->timer_start(ctx->start_retry, MGW_START_RETRY_MS, 0);
+	return true;
+}
+
 /* Media as the SDP and the through mode say: the tone gives way. */
 static int apply(struct mgw_ctx *ctx)
 {
@@ -415,6 +450,8 @@ static int apply(struct mgw_ctx *ctx)
 	if (rc == 0 && !ctx->media_started &&
 	    ctx->through != MGW_THROUGH_NONE) {
 		rc = mgw.media->chan_start(ctx->chan);
+		if (rc == -EBUSY && start_later(ctx))
+			return 0;
 		ctx->media_started = rc == 0;
 		ctx->t_media_ms = mgw.host->now_ms();
 	}
@@ -500,6 +537,8 @@ static void ctx_release(struct mgw_ctx *ctx, int cause)
 	ctx->releasing = true;
 	ctx->cause = cause;
 	ctx->t_end_ms = mgw.host->now_ms();
+	if (ctx->start_retry)
+		mgw.host->timer_stop(ctx->start_retry);
 	tone_stop(ctx);
 	mgw.host->counter_add(mgw.c_released, 1);
 	/* the record waits for the final statistics (MEDIA_EV_STOPPED) */

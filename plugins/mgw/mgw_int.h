@@ -21,6 +21,10 @@
 #define MGW_CODECS_MAX 8
 #define MGW_LABEL_MAX 48
 #define MGW_NUMBER_MAX 33
+/* media start on a B-channel still closing: retried this often, this
+ * many times (a second) */
+#define MGW_START_RETRY_MS 20
+#define MGW_START_RETRIES 50
 
 TND_PLUGIN_DECLARE(mgw);
 #define MGW_SELF (&TND_PLUGIN_SYMBOL(mgw))
@@ -50,6 +54,8 @@ struct mgw_ctx {
 	struct media_chan *chan;
 	struct media_rtp_local local;
 	bool media_started;
+	struct tnd_timer *start_retry; /* the B-channel was still busy */
+	unsigned start_retries;
 	bool sdp_given; /* our SDP (with our port) has left */
 
 	/* offer/answer */
