@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * sbc_peer: the access peers (trunks, PBXs) allowed to call, from
+ * [sbc-peer NAME] sections: an ACL of addresses and prefixes, and
+ * admission limits per peer (concurrent calls, calls per second). With no
+ * peer configured the access side is open to any source (the guard still
+ * applies); with peers, a source no ACL matches is refused.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbc_int.h"
+
+#define SBC_PEERS_MAX 64
+#define SBC_PEER_NETS 16
+
+struct peer_cfg {
+	char *address;
+	unsigned long long max_calls;
+	unsigned long long cps;
+	char *auth_user;
+	char *auth_password;
+};
+
+struct net {
+	int family;
+	unsigned char addr[16];
+	unsigned prefix; /* bits */
+};
+
+struct sbc_peer {
+	char name[48];
+	struct peer_cfg cfg;
+	struct net nets[SBC_PEER_NETS];
+	unsigned nnets;
+	unsigned calls;		 /* now */
+	uint64_t admitted, refused; /* since start */
+	double tokens;		 /* calls-per-second bucket, depth cps */
+	uint64_t last_ms;
+};
+
+static const struct tnd_param peer_params[] = {
+	TND_PARAM("address", TND_STR, struct peer_cfg, address, "",
+		  "addresses and prefixes the peer calls from: "
+		  "\"203.0.113.7 198.51.100.0/24 2001:db8::/32\""),
+	TND_PARAM("max_calls", TND_UINT, struct peer_cfg, max_calls, "0",
+		  "concurrent calls of this peer; 0: no limit", .max = 1000000),
+	TND_PARAM("cps", TND_UINT, struct peer_cfg, cps, "0",
+		  "new calls per second of this peer; 0: no limit",
+		  .max = 100000),
+	TND_PARAM("auth_user", TND_STR, struct peer_cfg, auth_user, "",
+		  "digest user name the peer must authenticate with (407); "
+		  "empty: none"),
+	TND_PARAM("auth_password", TND_STR, struct peer_cfg, auth_password,
+		  "", "the digest password of auth_user"),
+	TND_PARAM_END
+};
+
+static struct sbc_peer peers[SBC_PEERS_MAX];
+static unsigned npeers;
+
+static int net_parse(const char *text, struct net *n)
+{
+	char buf[64], *slash;
+	unsigned max;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, n->addr) == 1) {
+		n->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, n->addr) == 1) {
+		n->family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	n->prefix = slash ? (unsigned)strtoul(slash, NULL, 10) : max;
+	return n->prefix <= max ? 0 : -EINVAL;
+}
+
+static bool net_match(const struct net *n, int family,
+		      const unsigned char *addr)
+{
+	unsigned full = n->prefix / 8, rest = n->prefix % 8;
+
+	if (family != n->family || memcmp(n->addr, addr, full) != 0)
+		return false;
+	if (!rest)
+		return true;
+	return ((n->addr[full] ^ addr[full]) & (0xff00 >> rest) & 0xff) == 0;
+}
+
+static int peer_nets(struct sbc_peer *p, const char *section)
+{
+	char list[512], *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", p->cfg.address);
+	for (char *tok = strtok_r(list, " ,", &save); tok;
+	     tok = strtok_r(NULL, " ,", &save)) {
+		if (p->nnets == SBC_PEER_NETS ||
+		    net_parse(tok, &p->nets[p->nnets]) < 0)
+			return sbc_host->config_error(section, "address",
+				"[%s] address: '%s' is not an IPv4/IPv6 "
+				"address or prefix (at most %d)", section, tok,
+				SBC_PEER_NETS);
+		p->nnets++;
+	}
+	if (!p->nnets)
+		return sbc_host->config_error(section, "address",
+					      "[%s] needs an address", section);
+	return 0;
+}
+
+static int parse_peer(const char *section, void *arg)
+{
+	int *errors = arg;
+	const char *name = section + strlen("sbc-peer");
+	struct sbc_peer *p;
+
+	name += strspn(name, " ");
+	if (!*name || npeers == SBC_PEERS_MAX) {
+		sbc_host->config_error(section, NULL, "[%s]: a peer is "
+				       "[sbc-peer NAME], at most %d", section,
+				       SBC_PEERS_MAX);
+		(*errors)++;
+		return 0;
+	}
+	p = &peers[npeers];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	if (sbc_host->parse_section(section, peer_params, &p->cfg) < 0 ||
+	    peer_nets(p, section) < 0) {
+		(*errors)++;
+		return 0;
+	}
+	p->tokens = (double)p->cfg.cps;
+	npeers++;
+	return 0;
+}
+
+int sbc_peers_load(void)
+{
+	int errors = 0;
+
+	npeers = 0;
+	sbc_host->for_each_section("sbc-peer", parse_peer, &errors);
+	return errors ? -EINVAL : 0;
+}
+
+struct sbc_peer *sbc_peer_of(const char *addr)
+{
+	unsigned char bin[16];
+	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+
+	if (inet_pton(family, addr, bin) != 1)
+		return NULL;
+	for (unsigned i = 0; i < npeers; i++)
+		for (unsigned k = 0; k < peers[i].nnets; k++)
+			if (net_match(&peers[i].nets[k], family, bin))
+				return &peers[i];
+	return NULL;
+}
+
+bool sbc_peers_configured(void)
+{
+	return npeers > 0;
+}
+
+int sbc_peer_admit(struct sbc_peer *p)
+{
+	uint64_t now = sbc_host->now_ms();
+
+	if (p->cfg.max_calls && p->calls >= p->cfg.max_calls) {
+		p->refused++;
+		return -EBUSY;
+	}
+	if (p->cfg.cps) {
+		p->tokens += (double)(now - p->last_ms) * (double)p->cfg.cps /
+			     1000.0;
+		if (p->tokens > (double)p->cfg.cps)
+			p->tokens = (double)p->cfg.cps;
+		p->last_ms = now;
+		if (p->tokens < 1.0) {
+			p->refused++;
+			return -EAGAIN;
+		}
+		p->tokens -= 1.0;
+	}
+	p->calls++;
+	p->admitted++;
+	return 0;
+}
+
+void sbc_peer_release(struct sbc_peer *p)
+{
+	if (p && p->calls)
+		p->calls--;
+}
+
+bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
+		   const char **password)
+{
+	if (!p || !p->cfg.auth_user || !p->cfg.auth_user[0])
+		return false;
+	*user = p->cfg.auth_user;
+	*password = p->cfg.auth_password ? p->cfg.auth_password : "";
+	return true;
+}
+
+const char *sbc_peer_name(const struct sbc_peer *p)
+{
+	return p ? p->name : "-";
+}
+
+int sbc_cmd_show_peers(struct tnd_reply *r, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return sbc_host->reply_error(r, "sbc show peers takes no "
+						"arguments");
+	for (unsigned i = 0; i < npeers; i++) {
+		const struct sbc_peer *p = &peers[i];
+
+		sbc_host->reply_record(r);
+		sbc_host->reply_field(r, "name", "%s", p->name);
+		sbc_host->reply_field(r, "address", "%s", p->cfg.address);
+		sbc_host->reply_field_num(r, "calls", p->calls);
+		sbc_host->reply_field_num(r, "max_calls", p->cfg.max_calls);
+		sbc_host->reply_field_num(r, "cps", p->cfg.cps);
+		sbc_host->reply_field_num(r, "admitted", p->admitted);
+		sbc_host->reply_field_num(r, "refused", p->refused);
+	}
+	return 0;
+}
