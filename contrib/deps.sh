@@ -13,7 +13,7 @@ PACKAGES="
   libsqlite3-dev sqlite3 libssl-dev openssl libxml2-dev
   valgrind clang libclang-rt-14-dev linux-perf
   sip-tester iproute2 util-linux procps psmisc python3 dnsmasq-base tshark
-  kamailio kamailio-ims-modules kamailio-presence-modules rtpengine-daemon
+  kamailio kamailio-ims-modules kamailio-presence-modules
 "
 
 as_root() {
