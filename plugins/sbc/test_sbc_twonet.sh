@@ -6,10 +6,10 @@
 #   outside ns 203.0.113.2 --vout-- 203.0.113.1  SBC  10.20.0.1 --vin-- 10.20.0.2 inside ns
 #   (sipp uac, callers)                                            (sipp uas, core)
 #
-# The core side runs over TCP: the sip service picks the listener of a
-# request by transport and address family only (see NOTES.md), so the
-# two realms differ by transport here. Calls with RTP both ways cross the
-# SBC; tshark captures both links and
+# Both sides run over UDP, one listener each: the sip service sends from
+# the listener on the address its routes use toward the destination, so
+# Via and Contact name the side a message leaves on. Calls with RTP both
+# ways cross the SBC; tshark captures both links and
 # the test checks that RTP goes through the SBC's ports, that no inside
 # address or name leaves on the outside link (IP headers, SIP headers,
 # SDP lines) and no outside address reaches the inside; then 486, a BYE
@@ -80,7 +80,7 @@ log_level = info
 [plugins]
 load = sip media sbc
 [sip]
-listen = udp:$SBC_OUT:5060 tcp:$SBC_IN:5060
+listen = udp:$SBC_OUT:5060 udp:$SBC_IN:5060
 [media]
 workers = 1
 pin_workers = no
@@ -89,7 +89,7 @@ rtp_port_min = 20000
 rtp_port_max = 20999
 rtp_timeout_s = 3
 [sbc]
-core_next_hop = tcp:$IN_IP:5070
+core_next_hop = udp:$IN_IP:5070
 core_domain = $INSIDE_NAME
 access_media_address = $SBC_OUT
 core_media_address = $SBC_IN
@@ -134,7 +134,7 @@ counter() {
 start_uas() {
 	f=$1 n=$2
 	shift 2
-	nsenter -t "$IN_NS" -n "$SIPP" -sf "$f" -t t1 -i $IN_IP -p 5070 -mi $IN_IP \
+	nsenter -t "$IN_NS" -n "$SIPP" -sf "$f" -t u1 -i $IN_IP -p 5070 -mi $IN_IP \
 		-mp 40000 -nostdin -timeout 60s -trace_msg \
 		-message_file "$WORK/uas-$n.msg" "$@" \
 		> "$WORK/uas-$n.out" 2>&1 &

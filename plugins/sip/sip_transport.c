@@ -941,14 +941,56 @@ static void on_listener_io(struct tnd_io *io, int fd, int events, void *arg)
 		on_accept(l);
 }
 
+/* The source address the kernel's routes pick to reach `to`. */
+static int route_source(const struct sip_addr *to, struct sip_addr *src)
+{
+	int fd = socket(to->u.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = -1;
+
+	src->len = sizeof(src->u);
+	if (fd >= 0 && connect(fd, &to->u.sa, to->len) == 0 &&
+	    getsockname(fd, &src->u.sa, &src->len) == 0)
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static bool same_ip(const struct sip_addr *a, const struct sip_addr *b)
+{
+	if (a->u.sa.sa_family != b->u.sa.sa_family)
+		return false;
+	if (a->u.sa.sa_family == AF_INET)
+		return a->u.sin.sin_addr.s_addr == b->u.sin.sin_addr.s_addr;
+	return memcmp(&a->u.sin6.sin6_addr, &b->u.sin6.sin6_addr,
+		      sizeof(a->u.sin6.sin6_addr)) == 0;
+}
+
+/*
+ * The listener a message to `addr` leaves from: the only one of its
+ * transport and family, or, with several (an SBC's inside and outside),
+ * the one on the address the routes use toward `addr`, so that Via and
+ * Contact name the side the message goes out on. Else the first.
+ */
 struct sip_listener *sip_listener_for(enum sip_proto proto,
 				      const struct sip_addr *addr)
 {
+	struct sip_listener *first = NULL;
+	struct sip_addr src;
+	unsigned n = 0;
+
 	for (struct sip_listener *l = sip_listeners; l; l = l->next)
 		if (l->proto == proto &&
-		    l->local.u.sa.sa_family == addr->u.sa.sa_family)
+		    l->local.u.sa.sa_family == addr->u.sa.sa_family) {
+			first = first ? first : l;
+			n++;
+		}
+	if (n < 2 || route_source(addr, &src))
+		return first;
+	for (struct sip_listener *l = sip_listeners; l; l = l->next)
+		if (l->proto == proto && same_ip(&l->local, &src))
 			return l;
-	return NULL;
+	return first;
 }
 
 /* Client-only transports: streams we open without listening on them. */
