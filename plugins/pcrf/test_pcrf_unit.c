@@ -94,7 +94,7 @@ static void address_tests(void)
 
 static void store_tests(void)
 {
-	char path[] = "/tmp/test_pcrf_unit.XXXXXX";
+	char path[] = "/tmp/test_pcrf_unit.XXXXXX", wal[sizeof(path) + 4];
 	int fd = mkstemp(path);
 	struct pcrf_gx *gx = calloc(1, sizeof(*gx));
 	struct pcrf_rx *rx = calloc(1, sizeof(*rx));
@@ -140,8 +140,8 @@ static void store_tests(void)
 	pcrf_store_close();
 	pcrf_sess_clear();
 	unlink(path);
-	snprintf(path + strlen(path), 5, "-wal");
-	unlink(path);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	unlink(wal);
 }
 
 int main(void)
