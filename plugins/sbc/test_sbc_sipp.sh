@@ -24,7 +24,7 @@ fi
 SCEN="$abs_top_srcdir/contrib/sipp"
 SOCK="$WORK/sbc.sock"
 CALLS=20
-plan 12
+plan 13
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -59,7 +59,9 @@ fi
 start_uas() {
 	f=$1
 	shift
-	"$SIPP" -sf "$SCEN/uas_$f.xml" -t u1 -i 127.0.0.1 -p 5070 \
+	sf="$SCEN/uas_$f.xml"
+	[ "$f" = early ] && sf="$SBC_SRCDIR/sipp/sbc_uas_early.xml"
+	"$SIPP" -sf "$sf" -t u1 -i 127.0.0.1 -p 5070 \
 		-nostdin -timeout 60s -trace_msg \
 		-message_file "$WORK/uas-$f.msg" "$@" \
 		> "$WORK/uas-$f.out" 2>&1 &
@@ -116,6 +118,14 @@ check "the core side sees the SBC's Contact" \
 	grep -q 'Contact: <sip:127.0.0.1:5060>' "$WORK/uas-call.msg"
 check "no core port (5070) reaches the access side in headers" \
 	sh -c "! grep -i '^\(contact\|record-route\|via\):.*:5070' '$WORK/uac-call.msg'"
+
+# ---- 180, then 183 with SDP: both reach the caller (early media) ----
+start_uas early -m 2
+run_uac early early 127.0.0.1 2 10
+check "a 183 with SDP after the 180 reaches the caller: ${ok_calls:-0} of 2" \
+	test "${ok_calls:-0}" = 2 -a "${bad_calls:-1}" = 0
+wait_exit "$uas" 20
+[ "$rc" = timeout ] && kill "$uas" 2>/dev/null
 
 # ---- 486 Busy Here goes back end to end ----
 start_uas busy -m 5

@@ -164,6 +164,16 @@ static void notify(struct sip_dialog *d, enum sip_dialog_state state,
 		d->ops->state(d, state, status, m ? &view : NULL, d->arg);
 }
 
+/* UAC: every provisional response with a tag reaches the user (a 183
+ * with SDP after a 180 carries the early media), not only the first. */
+static void notify_provisional(struct sip_dialog *d, int status,
+			       const struct sip_msg *m)
+{
+	if (d->state == SIP_DIALOG_EARLY)
+		d->state = 0; /* not a state users see: lets notify() pass */
+	notify(d, SIP_DIALOG_EARLY, status, m);
+}
+
 static void end(struct sip_dialog *d, int status, const struct sip_msg *m)
 {
 	if (d->ended)
@@ -925,7 +935,7 @@ static void on_invite_response(struct sip_client *c, int status,
 		learn(d, m->osip);
 		if (!d->remote_tag[0])
 			return;
-		notify(d, SIP_DIALOG_EARLY, status, m);
+		notify_provisional(d, status, m);
 		/* RFC 3262 4: a reliable provisional response is PRACKed */
 		if (has_option(m, "100rel") && sip_scan_find(m->scan, "RSeq"))
 			send_prack(d, m);

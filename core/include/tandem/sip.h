@@ -184,7 +184,7 @@ struct sip_sdp_local {
 /* ---- Dialogs ---- */
 
 enum sip_dialog_state {
-	SIP_DIALOG_EARLY = 1, /* a provisional response with a tag */
+	SIP_DIALOG_EARLY = 1, /* a provisional response with a tag (UAC: each) */
 	SIP_DIALOG_CONFIRMED, /* 2xx: answered (UAC) or acknowledged (UAS) */
 	SIP_DIALOG_ENDED,     /* BYE, a final failure, a timeout, expiry */
 };
