@@ -229,6 +229,9 @@ struct node {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t stop_timer;
 	bool stopping;
+	/* a plugin did not finish its stop in stop_timeout_ms: its threads
+	 * may still run, so the process ends without exit()'s clean-ups */
+	bool abandoned;
 	int exit_code;
 };
 

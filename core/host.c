@@ -302,15 +302,20 @@ static void run_calls(uv_async_t *async)
 static int call_on_loop(tnd_call_cb cb, void *arg)
 {
 	struct loop_call *c = malloc(sizeof(*c));
+	int cancel_state;
 
 	if (!c)
 		return -ENOMEM;
 	c->next = NULL;
 	c->cb = cb;
 	c->arg = arg;
+	/* uv_async_send() writes, a cancellation point: a caller's thread
+	 * cancelled under call_lock would block the loop for good. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	pthread_mutex_lock(&call_lock);
 	if (calls_closed) {
 		pthread_mutex_unlock(&call_lock);
+		pthread_setcancelstate(cancel_state, NULL);
 		free(c);
 		return -ESHUTDOWN;
 	}
@@ -320,6 +325,7 @@ static int call_on_loop(tnd_call_cb cb, void *arg)
 	 * handle between the check above and the send. */
 	uv_async_send(&call_async);
 	pthread_mutex_unlock(&call_lock);
+	pthread_setcancelstate(cancel_state, NULL);
 	return 0;
 }
 

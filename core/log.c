@@ -139,10 +139,16 @@ static void write_stderr(const char *name, enum tnd_log_level level,
 	struct timespec ts;
 	struct tm tm;
 	char stamp[32];
+	int cancel_state;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+	/* fprintf() is a cancellation point, and libraries cancel their
+	 * threads (freeDiameter does at peer and node shutdown): a thread
+	 * cancelled here would keep output_lock, and every later log line,
+	 * the loop's among them, would wait for it forever. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	pthread_mutex_lock(&output_lock);
 	if (level == TND_LOG_DEBUG && file)
 		fprintf(stderr, "%s.%03ld %s %s: %s (%s:%d)\n", stamp,
@@ -152,6 +158,7 @@ static void write_stderr(const char *name, enum tnd_log_level level,
 		fprintf(stderr, "%s.%03ld %s %s: %s\n", stamp,
 			ts.tv_nsec / 1000000, level_names[level], name, msg);
 	pthread_mutex_unlock(&output_lock);
+	pthread_setcancelstate(cancel_state, NULL);
 }
 
 static void write_syslog(const char *name, enum tnd_log_level level,

@@ -197,6 +197,13 @@ int main(int argc, char **argv)
 		rc = node_run(&node);
 	else
 		rc = 1;
+	if (node.abandoned) {
+		/* Threads of a plugin that did not stop in time may hold locks
+		 * that exit()'s handlers and library destructors would wait
+		 * for: the node would hang instead of stopping. The log
+		 * goes to unbuffered stderr or syslog: nothing to flush. */
+		_exit(rc);
+	}
 	node_free(&node);
 	return rc;
 }

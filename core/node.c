@@ -301,6 +301,7 @@ static void stop_timeout(uv_timer_t *t)
 				    "ms; stopping anyway", inst->desc->name,
 				    node->cfg.stop_timeout_ms);
 			inst->state = PLUGIN_STOPPED;
+			node->abandoned = true;
 		}
 	}
 	stop_next(node);

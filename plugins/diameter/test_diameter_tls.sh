@@ -81,6 +81,11 @@ check "and gets no answer from it" \
 	dia_wait 10 lia "status=\\|code=3002"
 kill -TERM "$PID_B" "$PID_A"
 wait_exit "$PID_B" 15
+rc_b=$rc
 wait_exit "$PID_A" 15
-check "the nodes stop cleanly (rc=$rc)" test "$rc" = 0
+check "the nodes stop cleanly (rc=$rc_b, $rc)" test "$rc_b" = 0 -a "$rc" = 0
+if [ "$rc_b" != 0 ] || [ "$rc" != 0 ]; then
+	tail -n 25 "$WORK/a.log" | diag
+	tail -n 25 "$WORK/b2.log" | diag
+fi
 finish
