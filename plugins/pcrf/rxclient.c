@@ -7,6 +7,9 @@
  *   Media-Component-Description per m= line of the SDP offer and answer
  *   (TS 29.214 Annex B), the UE's address, the subscriber, the ICID and
  *   the Specific-Actions subscribed to; the AAA's result is the verdict;
+ * - signalling_start: the UE's registration-time AF signalling session,
+ *   an AAR whose component 0 holds the SIP flows (Flow-Usage
+ *   AF_SIGNALLING, TS 29.214 4.4.1.1);
  * - session_end: an STR;
  * - an ASR from the PCRF calls the abort callback (the P-CSCF releases
  *   the call, then ends the session: STR); so does an RAR reporting the
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tandem/diameter.h"
 #include "tandem/plugin.h"
@@ -33,7 +37,7 @@ TND_PLUGIN_DECLARE(rxclient);
 
 /* TS 29.214 values used here (see pcrf_int.h for the lists). */
 enum { SA_LOSS_OF_BEARER = 2, SA_RELEASE_OF_BEARER = 4, SA_IP_CAN_CHANGE = 6 };
-enum { FLOW_RTCP = 1 };
+enum { FLOW_RTCP = 1, FLOW_AF_SIGNALLING = 2 };
 enum { SUB_E164 = 0, SUB_SIP_URI = 2 };
 enum { TERMINATION_LOGOUT = 1 };
 
@@ -55,6 +59,7 @@ struct rx_session {
 	void *arg;
 	enum rx_state state;
 	bool ended;	   /* session_end ran: free when the answer comes */
+	bool signalling;   /* the UE's registration-time session */
 	unsigned inflight; /* requests awaiting an answer */
 	uint64_t sent_ms;  /* the last AAR, for the sweep */
 };
@@ -339,9 +344,9 @@ static void on_aaa(struct dia_msg *ans, int status, void *arg)
 	}
 }
 
-static int send_aar(struct rx_session *s, const struct rx_session_info *in)
+/* Send an AAR made for s (the first one names the session). */
+static int send_request_aar(struct rx_session *s, struct dia_msg *req)
 {
-	struct dia_msg *req = make_aar(s->sid[0] ? s->sid : NULL, in);
 	struct dia_msg_info mi;
 
 	if (!req)
@@ -355,6 +360,11 @@ static int send_aar(struct rx_session *s, const struct rx_session_info *in)
 		return -EIO;
 	s->inflight++;
 	return 0;
+}
+
+static int send_aar(struct rx_session *s, const struct rx_session_info *in)
+{
+	return send_request_aar(s, make_aar(s->sid[0] ? s->sid : NULL, in));
 }
 
 static int session_start(const struct rx_session_info *info, rx_result_cb cb,
@@ -386,9 +396,106 @@ static int session_start(const struct rx_session_info *info, rx_result_cb cb,
 static int session_update(struct rx_session *s,
 			  const struct rx_session_info *info)
 {
-	if (s->state == RXS_FAILED)
+	if (s->state == RXS_FAILED || s->signalling)
 		return -EINVAL;
+	tnd_info("AAR %s for %s: the SDP changed", s->sid, s->call_id);
 	return send_aar(s, info);
+}
+
+/* ---- The AF signalling session (TS 29.214 4.4.1.1) --------------------- */
+
+/* A signalling session's AAA: nothing waits for its verdict. */
+static void on_signalling_result(struct rx_session *s, int result, void *arg)
+{
+	(void)arg;
+	if (result)
+		tnd_notice("signalling session %s refused (%d)", s->sid,
+			   result);
+}
+
+/* The SIP flows between the UE and the P-CSCF, both directions. */
+static void add_signalling_mcd(struct dia_avp *root,
+			       const struct rx_signalling_info *in)
+{
+	struct dia_avp *mcd =
+		dia->add_group(root, "Media-Component-Description");
+	struct dia_avp *sub =
+		mcd ? dia->add_group(mcd, "Media-Sub-Component") : NULL;
+	bool over_tcp = in->proto && (strcasecmp(in->proto, "tcp") == 0 ||
+				      strcasecmp(in->proto, "tls") == 0);
+	unsigned proto = over_tcp ? 6 : 17; /* IP protocol numbers */
+	char f[200];
+
+	if (!sub)
+		return;
+	/* TS 29.214 5.3.7/A.3: component 0 is the AF signalling */
+	dia->add_u32(mcd, "Media-Component-Number", 0);
+	dia->add_u32(sub, "Flow-Number", 1);
+	snprintf(f, sizeof(f), "permit out %u from %s %u to %s %u", proto,
+		 in->pcscf_address, in->pcscf_port, in->ue_address,
+		 in->ue_port);
+	dia->add_str(sub, "Flow-Description", f, (size_t)-1);
+	snprintf(f, sizeof(f), "permit in %u from %s %u to %s %u", proto,
+		 in->ue_address, in->ue_port, in->pcscf_address,
+		 in->pcscf_port);
+	dia->add_str(sub, "Flow-Description", f, (size_t)-1);
+	dia->add_u32(sub, "Flow-Usage", FLOW_AF_SIGNALLING);
+}
+
+static struct dia_msg *make_signalling_aar(const struct rx_signalling_info *in)
+{
+	struct dia_msg *req;
+	struct dia_avp *root;
+
+	if (!in->pcscf_address || !in->pcscf_address[0] || !in->ue_port ||
+	    !in->pcscf_port)
+		return NULL;
+	req = new_request(DIA_CMD_AAR, NULL);
+	if (!req)
+		return NULL;
+	root = dia->root(req);
+	dia->add_str(root, "AF-Application-Identifier", cfg->af_app_id,
+		     (size_t)-1);
+	if (add_ue_address(root, in->ue_address)) {
+		dia->msg_free(req);
+		return NULL;
+	}
+	add_signalling_mcd(root, in);
+	add_actions(root);
+	add_subscriber(root, in->subscriber);
+	return req;
+}
+
+static int signalling_start(const struct rx_signalling_info *info,
+			    struct rx_session **out)
+{
+	struct rx_session *s;
+	int rc;
+
+	if (!info || info->size < sizeof(*info))
+		return -EINVAL;
+	if (!(s = calloc(1, sizeof(*s))))
+		return -ENOMEM;
+	snprintf(s->call_id, sizeof(s->call_id), "signalling %s",
+		 info->subscriber ? info->subscriber : "");
+	s->signalling = true;
+	s->cb = on_signalling_result;
+	rc = send_request_aar(s, make_signalling_aar(info));
+	if (rc || ims_hash_put(&sessions, s->sid, s)) {
+		if (!rc)
+			s->ended = true; /* the answer frees it */
+		else
+			free(s);
+		if (rc == -EINVAL)
+			tnd_info("no signalling AAR for %s: no usable "
+				 "addresses",
+				 info->subscriber ? info->subscriber : "?");
+		return rc ? rc : -ENOMEM;
+	}
+	tnd_info("AAR %s: signalling session of %s (UE %s)", s->sid,
+		 info->subscriber ? info->subscriber : "-", info->ue_address);
+	*out = s;
+	return 0;
 }
 
 static void on_sta(struct dia_msg *ans, int status, void *arg)
@@ -447,6 +554,7 @@ static const struct rx_service rx_table = {
 	.session_update = session_update,
 	.session_end = session_end,
 	.on_abort = on_abort,
+	.signalling_start = signalling_start,
 };
 
 /* ---- Requests from the PCRF: ASR, RAR ---------------------------------- */
@@ -484,6 +592,14 @@ static int on_asr(struct dia_msg *req, struct dia_msg *ans, void *arg)
 		return 5002; /* DIAMETER_UNKNOWN_SESSION_ID */
 	dia->find_u32(dia->root(req), "Abort-Cause", &cause);
 	tnd_info("ASR for %s, Abort-Cause %u", s->sid, cause);
+	if (s->signalling) {
+		/* no call to release: the session ends here (STR), the
+		 * P-CSCF's handle stays until its session_end() */
+		if (s->state != RXS_FAILED)
+			send_str(s);
+		s->state = RXS_FAILED;
+		return DIA_SUCCESS;
+	}
 	release(s, "ASR");
 	return DIA_SUCCESS;
 }
@@ -506,7 +622,7 @@ static int on_rar(struct dia_msg *req, struct dia_msg *ans, void *arg)
 		tnd_info("RAR for %s: Specific-Action %u", s->sid, v);
 		lost |= v == SA_LOSS_OF_BEARER || v == SA_RELEASE_OF_BEARER;
 	}
-	if (lost && cfg->release_on_bearer_loss)
+	if (lost && cfg->release_on_bearer_loss && !s->signalling)
 		release(s, "bearer lost");
 	return DIA_SUCCESS;
 }

@@ -115,6 +115,7 @@ static enum sip_verdict on_request(struct sip_request *req, void *arg)
 	(void)arg;
 	if (is_method(m, "NOTIFY") && pcscf_regevent_notify(req, m))
 		return SIP_TAKEN;
+	pcscf_rx_in_dialog(m); /* an SDP offer inside a call: AAR */
 	if (ims_dlg_handle(req, m))
 		return SIP_TAKEN;
 	if (is_method(m, "REGISTER")) {
@@ -299,6 +300,7 @@ static void pcscf_fini(void)
 		pcscf_host->timer_free(keepalive_timer);
 	keepalive_timer = NULL;
 	ims_fini();
+	pcscf_rx_fini();
 	pcscf_reg_fini();
 	pcscf_regevent_fini();
 }

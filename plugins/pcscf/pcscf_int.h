@@ -66,6 +66,7 @@ struct pcscf_ue {
 	char *sub_call_id, *sub_tag;
 	uint32_t sub_cseq;
 	int64_t sub_expires_at; /* when the subscription asked for lapses */
+	struct rx_session *rx_signalling; /* its AF signalling session */
 };
 
 int pcscf_reg_init(void);
@@ -126,6 +127,15 @@ void pcscf_regevent_fini(void);
 /* ---- Rx (pcscf_rx.c) ----------------------------------------------------- */
 
 void pcscf_rx_init(void);
+void pcscf_rx_fini(void);
 void pcscf_rx_dialog_ops(struct ims_dlg_ops *ops);
+/* The UE registered: its signalling session (AAR), when the provider
+ * has them and the UE has none yet. */
+void pcscf_rx_signalling_start(struct pcscf_ue *ue);
+/* It is gone (de-registered, expired, dropped): STR. */
+void pcscf_rx_signalling_end(struct pcscf_ue *ue, const char *why);
+/* A request inside a dialog, before it is relayed: an SDP offer in a
+ * re-INVITE or UPDATE changes the call's media (AAR). */
+void pcscf_rx_in_dialog(const struct sip_message *m);
 
 #endif /* TANDEM_PCSCF_INT_H */

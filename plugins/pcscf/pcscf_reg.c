@@ -53,6 +53,8 @@ bool pcscf_ue_has(const struct pcscf_ue *ue, const char *impu)
 
 static void ue_free(struct pcscf_ue *ue)
 {
+	if (ue->rx_signalling)
+		pcscf_rx_signalling_end(ue, "registration ended");
 	if (ims_hash_get(&by_contact, ue->contact) == ue)
 		ims_hash_del(&by_contact, ue->contact);
 	if (ue->flow && ims_hash_get(&by_flow, ue->flow) == ue)
@@ -164,6 +166,9 @@ static struct pcscf_ue *ue_refresh(struct pcscf_ue *ue, const char *aor,
 				   const char *service_route,
 				   const char *associated)
 {
+	/* its signalling session names the old flow: a new one follows */
+	if (ue->rx_signalling && (!flow || !ue->flow || strcmp(flow, ue->flow)))
+		pcscf_rx_signalling_end(ue, "the UE's flow changed");
 	unindex_ue(ue);
 	if (replace_str(&ue->aor, aor) || replace_str(&ue->flow, flow) ||
 	    replace_str(&ue->service_route, service_route) ||
@@ -204,6 +209,8 @@ struct pcscf_ue *pcscf_ue_save(const char *aor, const char *contact,
 		ue->sub_cseq = old->sub_cseq;
 		ue->sub_expires_at = old->sub_expires_at;
 		ue->sec_mech = old->sec_mech;
+		ue->rx_signalling = old->rx_signalling;
+		old->rx_signalling = NULL;
 		old->sub_client = NULL;
 		old->sub_call_id = old->sub_tag = old->sec_mech = NULL;
 		ue_free(old);

@@ -196,6 +196,8 @@ static void registered(struct reg_job *job, const struct ims_msg *rsp)
 			 "identity %s",
 			 job->aor, job->flow, job->contact, expires,
 			 ue->impus[0]);
+		if (!ue->rx_signalling)
+			pcscf_rx_signalling_start(ue);
 		if (pcscf_cfg->subscribe_reg_event &&
 		    (fresh || pcscf_regevent_due(ue)))
 			pcscf_regevent_subscribe(ue);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rxtest: a stand-in for the PCRF client, built for `make check` only. It
- * provides the "rx" service (tandem/rx.h), authorises (or, with
- * refuse = yes, refuses) every session, and `rxtest show` counts them.
+ * provides the "rx" service (tandem/rx.h) as a provider built before its
+ * signalling_start member would, authorises (or, with refuse = yes,
+ * refuses) every session, and `rxtest show` counts them.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,12 +99,29 @@ static int on_abort(rx_abort_cb cb, void *arg)
 	return 0;
 }
 
+/* Never to be called: the table below says it is not there. */
+static unsigned beyond_size;
+
+static int signalling_start(const struct rx_signalling_info *info,
+			    struct rx_session **out)
+{
+	(void)info, (void)out;
+	beyond_size++;
+	return -ENOSYS;
+}
+
+/*
+ * A provider built before signalling_start: its size ends before that
+ * member. The pointer is set anyway, so a P-CSCF that tested the
+ * pointer and not `size` would call it and `rxtest show` would count it.
+ */
 static const struct rx_service rx_table = {
-	.size = sizeof(struct rx_service),
+	.size = offsetof(struct rx_service, signalling_start),
 	.session_start = session_start,
 	.session_update = session_update,
 	.session_end = session_end,
 	.on_abort = on_abort,
+	.signalling_start = signalling_start,
 };
 
 static int cmd_show(struct tnd_reply *r, int argc, char **argv)
@@ -113,6 +132,7 @@ static int cmd_show(struct tnd_reply *r, int argc, char **argv)
 	host->reply_field_num(r, "active", active);
 	host->reply_field_num(r, "with_sdp", with_sdp);
 	host->reply_field(r, "subscriber", "%s", last_subscriber);
+	host->reply_field_num(r, "beyond_size", beyond_size);
 	return 0;
 }
 

@@ -4,13 +4,14 @@
 # for the PCRF client: a call asks for its resources when it is set up
 # (AAR, with both SDPs) and gives them back when it ends (STR), on the
 # caller's and the callee's side; a session the PCRF refuses is released
-# with a BYE to both UEs.
+# with a BYE to both UEs. rxtest's table is of a provider built before
+# signalling_start: the P-CSCF must not use what `size` leaves out.
 . "$DIA_SRCDIR/dia_lib.sh"
 dia_netns "$0" "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$SCSCF_SRCDIR/ims_lib.sh"
 command -v sipp > /dev/null || { echo "1..0 # SKIP sipp not installed"; exit 0; }
-plan 10
+plan 11
 
 PCSCF_LOAD="sip pcscf rxtest"
 if ims_core; then pass "the core starts, rxtest beside the P-CSCF"; else
@@ -28,6 +29,8 @@ ims_sipp "$s" 5098 reg-bob && b=0 || b=1
 check "alice and bob register" test "$a$b" = 00
 
 rxshow() { pcscf rxtest show | awk -v k="$1" '$1 == k":" { print $2 }'; }
+t() { [ "$(rxshow beyond_size)" = 0 ] && [ "$(rxshow started)" = 0 ]; }
+check "an older provider: no signalling session at registration (size checked)" t
 bob() {
 	sipp -sf "$SIPP_DIR/$1" -i 127.0.0.1 -p 5098 -m 1 -key me bob \
 		-timeout 30s -timeout_error -trace_msg -message_file "$WORK/$2.msg" \

@@ -16,8 +16,9 @@
  *
  * Ownership:
  * - The table is the provider's, valid until its fini().
- * - Strings and buffers in struct rx_session_info are the caller's and
- *   valid during the call only: the provider copies what it keeps.
+ * - Strings and buffers in struct rx_session_info and struct
+ *   rx_signalling_info are the caller's and valid during the call only:
+ *   the provider copies what it keeps.
  * - A struct rx_session from session_start() is the provider's; the
  *   P-CSCF hands it back exactly once, to session_end(), after which it is
  *   gone. The result callback runs at most once, before or after
@@ -55,6 +56,17 @@ struct rx_session_info {
 	size_t sdp_answer_len;
 };
 
+/* The SIP path of a registered UE (the signalling session). */
+struct rx_signalling_info {
+	size_t size;		   /* sizeof(struct rx_signalling_info) */
+	const char *subscriber;	   /* the UE's default public identity */
+	const char *ue_address;	   /* the UE's IP address */
+	unsigned ue_port;	   /* the port it sends SIP from */
+	const char *pcscf_address; /* the P-CSCF's SIP address and port */
+	unsigned pcscf_port;
+	const char *proto; /* "udp", "tcp" or "tls" (its Flow-Description) */
+};
+
 /*
  * The PCRF's verdict: 0 when the resources are authorised, else a
  * negative errno (-EACCES refused, -ETIMEDOUT no answer). A session
@@ -84,6 +96,22 @@ struct rx_service {
 	void (*session_end)(struct rx_session *s, const char *reason);
 	/* Hear the PCRF's aborts; one listener, NULL to stop. */
 	int (*on_abort)(rx_abort_cb cb, void *arg);
+
+	/* ---- since the signalling session (check `size` first) ---- */
+
+	/*
+	 * The registration-time AF signalling session (TS 29.214 4.4.1.1,
+	 * TS 24.229 5.2.7.2): an AAR whose Media-Component-Description
+	 * carries the SIP flows between the UE and the P-CSCF with
+	 * Flow-Usage AF_SIGNALLING, and the Specific-Actions subscribed to
+	 * (loss of bearer, IP-CAN change...). `*out` is ended with
+	 * session_end() at de-registration or expiry. A PCRF's ASR on it
+	 * does not reach the abort callback: the provider sends the STR
+	 * itself and the handle stays valid until session_end().
+	 * Returns 0, or -errno when nothing was sent.
+	 */
+	int (*signalling_start)(const struct rx_signalling_info *info,
+				struct rx_session **out);
 };
 
 #ifdef __cplusplus
