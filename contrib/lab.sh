@@ -5,7 +5,8 @@
 #   contrib/lab.sh [start]   build and (re)start the lab
 #   contrib/lab.sh status    show each node's plugins
 #   contrib/lab.sh stop      stop every lab node
-#   contrib/lab.sh demo      PSTN calls through the lab gateway and its PBX
+#   contrib/lab.sh demo      an IMS UE (alice) and a PBX extension call each
+#                            other through the core and the gateway
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=/tmp/tandem-lab

@@ -1,13 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The lab's gateway demo (contrib/lab.sh demo): two calls through the lab
-# gateway (conf/lab/gateway.conf) and the lab PBX (conf/lab/pbx.ini), each
-# printed as a call ladder with its media quality.
-#   1. IMS -> PBX: a SIP caller (sipp, with test_mgw_rtp playing 1000 Hz)
-#      calls +442079462001, the PBX's tone extension (1300 Hz).
-#   2. PBX -> out: extension 2002 (an echo) dials 0015559999, which the
-#      gateway's bgcf routes to a SIP peer (sipp, playing 1000 Hz): the
-#      peer hears its own tone back across the E1.
+# The lab's demo (contrib/lab.sh demo): calls between the lab's IMS core
+# (conf/lab/ims-*.conf) and the legacy PBX (conf/lab/pbx.ini) behind the
+# lab gateway (conf/lab/gateway.conf), each printed as a call ladder with
+# its media quality.
+#   0. alice, the AKA UE lab.sh provisions (sipp), registers through the
+#      P-CSCF (127.0.0.1:5060) from 127.0.0.1:5099.
+#   1. IMS -> PBX: alice calls tel:+442079462001, the PBX's tone extension
+#      (1300 Hz), as her tel:+15550001: P-CSCF -> S-CSCF -> its BGCF, the
+#      gateway -> E1. Her audio (test_mgw_rtp) is PCMU playing 1000 Hz.
+#   2. PBX -> IMS: extension 2001 dials 0015550001, alice's tel:+15550001:
+#      E1 -> gateway -> I-CSCF -> S-CSCF -> P-CSCF -> alice, who answers
+#      with G.722 playing 1000 Hz; the PBX plays its 1300 Hz.
 #   pbxsim-demo.sh TOP BUILD RUN
 set -u
 top=$1 build=$2 run=$3
@@ -15,9 +19,16 @@ ctl() { "$build/core/tandemctl" -s "$run/lab-gw.sock" "$@"; }
 rtp="$build/plugins/mgw/test_mgw_rtp"
 scen="$top/plugins/mgcf/sipp"
 log="$run/lab-gw.log"
+pcscf=127.0.0.1:5060
+ue_port=5099
 
 if ! ctl show plugins > /dev/null 2>&1; then
 	echo "demo: the lab gateway does not run (contrib/lab.sh start)" >&2
+	exit 1
+fi
+if ! "$build/core/tandemctl" -s "$run/ims-pcscf.sock" show plugins \
+	> /dev/null 2>&1; then
+	echo "demo: the lab's IMS core does not run (contrib/lab.sh start)" >&2
 	exit 1
 fi
 if ! command -v sipp > /dev/null 2>&1 || [ ! -x "$rtp" ]; then
@@ -31,7 +42,7 @@ done
 
 # ladder CALL: the gateway's log of one call as a ladder diagram.
 ladder() {
-	printf '\n  %8s  %-32s %-32s\n' "" "IMS / SIP side <-> gateway" \
+	printf '\n  %8s  %-32s %-32s\n' "" "IMS core <-> gateway" \
 		"gateway <-> PBX (E1)"
 	grep -a " mgcf: call $1 ladder " "$log" | awk '
 	function seg(t, right,    s) {
@@ -66,46 +77,119 @@ quality() {
 	ctl mgw show records 1 | sed 's/^/    /'
 }
 
+# The core's nodes hide their topology (the UE sees only the P-CSCF), so
+# the path of a call through them is shown by what each logged meanwhile.
+core_nodes="pcscf icscf scscf pcrf pgw"
+# mark_core: where each IMS node's log ends now.
+mark_core() {
+	core_mark=""
+	for n in $core_nodes; do
+		core_mark="$core_mark $n=$(wc -c < "$run/ims-$n.log" 2>/dev/null || echo 0)"
+	done
+}
+# core_trail: what the IMS nodes logged since mark_core, in time order.
+core_trail() {
+	echo "  the IMS core's log meanwhile:"
+	for m in $core_mark; do
+		tail -c +$((${m#*=} + 1)) "$run/ims-${m%%=*}.log" 2>/dev/null
+	done | grep -a -E '^[^ ]+ [^ ]+ [a-z]+ (pcscf|icscf|scscf|rxclient|pcrf|pcef): ' |
+		sed 's/^[^ ]* \([^ ]*\) [a-z]* /\1 /; s/ ([^()]*\.c:[0-9]*)$//' |
+		sort -s -k1,1 | cut -c1-120 | sed 's/^/    /'
+}
+
+# wait_udp PORT: bounded wait (5 s) until something listens on UDP PORT
+# (sipp or test_mgw_rtp started in the background), so that the first
+# packet toward it is not lost.
+wait_udp() {
+	for _ in $(seq 1 50); do
+		ss -Hlun "sport = :$1" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+}
+
+# alice's keys, as contrib/lab.sh provisions them (TS 35.208 set 3)
+alice_key() {
+	sed -n '/subscriber add alice@ims.lab/,/op=/p' "$top/contrib/lab.sh" |
+		sed -n "s/.*[[:space:]]$1=\([0-9a-f]*\).*/\1/p"
+}
+
+failed=""
 ctl log level mgcf debug > /dev/null
-echo "== call 1: IMS -> PBX extension 2001 (a 1300 Hz tone), PCMU on SIP"
+echo "== alice registers through the P-CSCF ($pcscf) with Digest-AKAv1-MD5"
+sed -e "s/@USER@/alice/g; s/@DOMAIN@/ims.lab/g; s/@AMF@/8000/g" \
+	-e "s/@K@/$(alice_key k)/g; s/@OP@/$(alice_key op)/g" \
+	-e "s/@EXPIRES@/600/g" \
+	"$top/contrib/sipp/ims-ue-register.xml" > "$run/demo-reg-alice.xml"
+mark_core
+if sipp -sf "$run/demo-reg-alice.xml" -i 127.0.0.1 -p $ue_port -m 1 \
+	-nostdin -timeout 20s -timeout_error $pcscf \
+	> "$run/demo-reg.out" 2>&1; then
+	core_trail
+else
+	echo "demo: alice could not register (see $run/demo-reg.out)" >&2
+	exit 1
+fi
+
+echo
+echo "== call 1: alice (IMS) -> PBX extension 2001 (a 1300 Hz tone), PCMU"
+mark=$(wc -l < "$run/pbx.log")
 "$rtp" -p 42000 -c PCMU -t 1000 -m 3000 -w 15000 > "$run/demo-rtp1.out" &
 r1=$!
-sipp -sf "$scen/uac_call.xml" 127.0.0.1:7060 -s +442079462001 \
-	-i 127.0.0.1 -p 7061 -m 1 -nostdin -timeout 20s -key rtp_port 42000 \
-	-key codec PCMU -key pt 0 -d 4000 > "$run/demo-uac.out" 2>&1
+wait_udp 42000
+mark_core
+sipp -sf "$scen/ims_ue_call_media.xml" -i 127.0.0.1 -p $ue_port -m 1 \
+	-nostdin -timeout 20s -timeout_error -key me alice \
+	-key target tel:+442079462001 -key ppi tel:+15550001 \
+	-key rtp_port 42000 -key codec PCMU -key pt 0 -d 4000 \
+	-trace_msg -message_file "$run/demo-call1.msg" \
+	$pcscf > "$run/demo-call1.out" 2>&1 || failed="$failed 1"
+echo "  alice's sipp: $(sed -n 's/^ *Successful call *|.*| *\([0-9]*\) *$/\1/p' \
+	"$run/demo-call1.out" | tail -n 1) successful call(s)"
 wait $r1
 sleep 0.5
+core_trail
 ladder "$(last_call)"
 echo
-echo "  heard on the SIP side: $(sed -n 's/^tone_hz=//p' "$run/demo-rtp1.out") Hz"
-echo "  heard on the E1: $(grep '^tone ' "$run/pbx.log" | tail -n 1 | cut -d' ' -f3) Hz"
+echo "  heard by alice: $(sed -n 's/^tone_hz=//p' "$run/demo-rtp1.out") Hz"
+echo "  heard on the E1: $(tail -n +$((mark + 1)) "$run/pbx.log" |
+	grep '^tone ' | tail -n 1 | cut -d' ' -f3) Hz"
+echo "  the PBX saw the call as: $(tail -n +$((mark + 1)) "$run/pbx.log" |
+	grep -m 1 '^ring ' | cut -d' ' -f2,3 | sed 's/ / from /')"
 quality
 
 echo
-echo "== call 2: PBX extension 2002 (an echo) dials 0015559999, a SIP peer"
-cat > "$run/lab-gw-routes.conf" <<EOF
-; the demo's SIP peer: +15559999 leaves the gateway toward it
-[route demo-peer]
-prefix = +15559999
-target = sip:peer@127.0.0.1:7062
-EOF
-ctl bgcf reload > /dev/null
-sipp -sf "$scen/uas_answer.xml" -i 127.0.0.1 -p 7062 -m 1 -nostdin \
-	-timeout 20s -key rtp_port 42010 -key codec PCMA -key pt 8 \
-	> "$run/demo-uas.out" 2>&1 &
+echo "== call 2: PBX extension 2001 (1300 Hz) dials 0015550001: alice, G.722"
+sipp -sf "$scen/ims_ue_answer_media.xml" -i 127.0.0.1 -p $ue_port -m 1 \
+	-nostdin -timeout 20s -timeout_error -key me alice \
+	-key rtp_port 42010 -key codec G722 -key pt 9 \
+	-trace_msg -message_file "$run/demo-call2.msg" \
+	> "$run/demo-call2.out" 2>&1 &
 uas=$!
-sleep 0.5
-"$rtp" -p 42010 -c PCMA -t 1000 -m 3000 -w 15000 > "$run/demo-rtp2.out" &
+wait_udp $ue_port
+"$rtp" -p 42010 -c G722 -t 1000 -m 3000 -w 15000 > "$run/demo-rtp2.out" &
 r2=$!
-echo "dial 0015559999 2002" > "$run/pbx.in"
+wait_udp 42010
+mark=$(wc -l < "$run/pbx.log")
+mark_core
+echo "dial 0015550001 2001" > "$run/pbx.in"
 wait $r2
 echo "hangup" > "$run/pbx.in"
 wait $uas
+uas_rc=$?
+echo "  alice's sipp: rc=$uas_rc"
+[ $uas_rc = 0 ] || failed="$failed 2"
 sleep 0.5
+core_trail
 ladder "$(last_call)"
 echo
-echo "  the peer hears its own 1000 Hz back from the PBX's echo: $(sed -n 's/^tone_hz=//p' "$run/demo-rtp2.out") Hz"
+echo "  heard by alice: $(sed -n 's/^tone_hz=//p' "$run/demo-rtp2.out") Hz"
+echo "  heard on the E1: $(tail -n +$((mark + 1)) "$run/pbx.log" |
+	grep '^tone ' | tail -n 1 | cut -d' ' -f3) Hz"
 quality
 ctl log level mgcf info > /dev/null
 echo
-echo "Logs: $log, $run/pbx.log; call records: $run/lab-gw-cdr.csv"
+echo "Logs: $log, $run/ims-*.log, $run/pbx.log; call records: $run/lab-gw-cdr.csv"
+if [ -n "$failed" ]; then
+	echo "demo: call(s)$failed failed: see $run/demo-call*.out" >&2
+	exit 1
+fi

@@ -1,74 +1,145 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The lab's PSTN demo as a test: the lab's own gateway node
-# (conf/lab/gateway.conf) and PBX (conf/lab/pbx.ini), their paths moved
-# into the test's directory, and contrib/pbxsim/pbxsim-demo.sh (what
-# `contrib/lab.sh demo` runs): an IMS caller to a PBX extension and a PBX
-# extension to a SIP peer, each printed as a ladder with its media
-# quality. Checks what the demo prints, so the lab keeps working.
+# The lab's demo as a test: the lab's IMS core (conf/lab/ims-*.conf), its
+# gateway node (conf/lab/gateway.conf) and PBX (conf/lab/pbx.ini), their
+# /tmp/tandem-lab paths moved into the test's directory, provisioned by
+# contrib/lab.sh's own functions; then contrib/pbxsim/pbxsim-demo.sh
+# (what `contrib/lab.sh demo` runs): alice, an AKA UE, registers through
+# the P-CSCF, calls a PBX extension (P-CSCF -> S-CSCF -> gateway -> E1),
+# and a PBX extension calls her (E1 -> gateway -> I-CSCF -> S-CSCF ->
+# P-CSCF), each printed as a ladder with its media quality. Checks what
+# the demo prints, so the lab keeps working.
 . "$abs_top_srcdir/plugins/mgcf/test_mgcf_lib.sh"
 gw_netns "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
+DIA_SRCDIR="$abs_top_srcdir/plugins/diameter"
+. "$DIA_SRCDIR/dia_lib.sh"
 
 if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
 	exit 0
 fi
-plan 10
+plan 17
+IMS_PIDS=""
 
 RUN="$WORK/lab"
-mkdir -p "$RUN"
-sed "s|/tmp/tandem-lab|$RUN|g" "$abs_top_srcdir/conf/lab/gateway.conf" \
-	> "$RUN/gateway.conf"
-sed "s|/tmp/tandem-lab|$RUN|g" "$abs_top_srcdir/conf/lab/pbx.ini" \
-	> "$RUN/pbx.ini"
-check "the lab gateway's configuration checks" \
-	"$TANDEMD" --check -c "$RUN/gateway.conf" --plugin-path "$PLUGIN_PATH"
-if start_node "$RUN/gateway.conf" "$RUN/lab-gw.log"; then
+top="$WORK/top"
+LAB="$top/conf/lab"
+mkdir -p "$RUN" "$LAB"
+for f in "$abs_top_srcdir"/conf/lab/ims-*.conf \
+	"$abs_top_srcdir"/conf/lab/gateway.conf "$abs_top_srcdir"/conf/lab/pbx.ini; do
+	sed "s|/tmp/tandem-lab|$RUN|g" "$f" > "$LAB/$(basename "$f")"
+done
+sh "$DIA_SRCDIR/diameter-certs.sh" "$RUN/certs" hss.ims.lab icscf.ims.lab \
+	scscf.ims.lab pcscf.ims.lab pcrf.ims.lab pgw.ims.lab > /dev/null
+
+t() {
+	for f in "$LAB"/ims-*.conf "$LAB/gateway.conf"; do
+		"$TANDEMD" --check -c "$f" --plugin-path "$PLUGIN_PATH" \
+			> /dev/null || return 1
+	done
+}
+check "the lab's IMS nodes' and gateway's configurations check" t
+t() {
+	for n in hss scscf icscf pcrf pgw pcscf; do
+		start_node "$LAB/ims-$n.conf" "$RUN/ims-$n.log" || return 1
+		IMS_PIDS="$IMS_PIDS $NODE_PID"
+	done
+}
+hss_open() {
+	[ "$("$TANDEMCTL" -c "$LAB/ims-hss.conf" --json diameter show peers |
+		grep -o '"state":"OPEN' | wc -l)" = 2 ]
+}
+if t && dia_wait 20 hss_open; then
+	pass "the lab's HSS, CSCFs, PCRF and packet gateway start; Cx is up"
+else
+	fail "the lab's HSS, CSCFs, PCRF and packet gateway start; Cx is up"
+	for n in hss scscf icscf pcrf pgw pcscf; do diag "$RUN/ims-$n.log"; done
+	finish
+fi
+if start_node "$LAB/gateway.conf" "$RUN/lab-gw.log"; then
 	pass "the lab gateway starts"
 else
 	fail "the lab gateway starts"
 	diag "$RUN/lab-gw.log"; finish
 fi
-"$PBXSIM" -c "$RUN/pbx.ini" --fifo "$RUN/pbx.in" > "$RUN/pbx.log" 2>&1 &
+GW_PID=$NODE_PID
+"$PBXSIM" -c "$LAB/pbx.ini" --fifo "$RUN/pbx.in" > "$RUN/pbx.log" 2>&1 &
 NODE_PIDS="$NODE_PIDS $!"
+
+# contrib/lab.sh's own provisioning, taken from it, not copied
+build="$abs_top_builddir"
+eval "$(sed -n '/^ims_lab_subscribers() {/,/^}/p' "$abs_top_srcdir/contrib/lab.sh")"
+ims_lab_subscribers
+eval "$(sed -n '/^ims_lab_bearers() {/,/^}/p' "$abs_top_srcdir/contrib/lab.sh")"
+ims_lab_bearers
+check "lab.sh provisioned alice and opened the UEs' IP-CAN session" sh -c \
+	"'$TANDEMCTL' -c '$LAB/ims-hss.conf' hss subscriber list |
+		grep -q '^alice@ims.lab ' &&
+	 '$TANDEMCTL' -c '$LAB/ims-pgw.conf' pcef show rules 127.0.0.1 > /dev/null"
 
 # the demo finds sipp on PATH, as a user of the lab does
 mkdir -p "$WORK/bin"
 ln -s "$SIPP" "$WORK/bin/sipp"
-PATH="$WORK/bin:$PATH" timeout 90 sh "$abs_top_srcdir/contrib/pbxsim/pbxsim-demo.sh" \
+PATH="$WORK/bin:$PATH" timeout 120 sh "$abs_top_srcdir/contrib/pbxsim/pbxsim-demo.sh" \
 	"$abs_top_srcdir" "$abs_top_builddir" "$RUN" > "$WORK/demo.out" 2>&1
 check "the demo runs to its end" test $? = 0
-check "call 1 (IMS -> PBX): its ladder has INVITE, SETUP, CONNECT, 200, BYE, DISCONNECT" \
-	sh -c "sed -n '/== call 1/,/== call 2/p' '$WORK/demo.out' |
-		grep -q 'INVITE +SDP' &&
-	       sed -n '/== call 1/,/== call 2/p' '$WORK/demo.out' |
-		grep -q 'SETUP 2001' &&
-	       sed -n '/== call 1/,/== call 2/p' '$WORK/demo.out' |
-		grep -q 'CONNECT' &&
-	       sed -n '/== call 1/,/== call 2/p' '$WORK/demo.out' |
-		grep -q '200 OK +SDP' &&
-	       sed -n '/== call 1/,/== call 2/p' '$WORK/demo.out' |
-		grep -q 'DISCONNECT (cause 16)'"
-hz() { sed -n "s/.*$1: \([0-9]*\) Hz.*/\1/p" "$WORK/demo.out" | head -n 1; }
-check "call 1: the SIP side heard the PBX's 1300 Hz ($(hz 'heard on the SIP side') Hz)" \
-	near "$(hz 'heard on the SIP side')" 1300
-check "call 1: the E1 heard the SIP side's 1000 Hz ($(hz 'heard on the E1') Hz)" \
-	near "$(hz 'heard on the E1')" 1000
-check "call 2 (PBX -> SIP peer): its ladder has SETUP, INVITE, 200, CONNECT, BYE" \
-	sh -c "sed -n '/== call 2/,\$p' '$WORK/demo.out' | grep -q 'SETUP 0015559999' &&
-	       sed -n '/== call 2/,\$p' '$WORK/demo.out' | grep -q 'INVITE sip:+15559999' &&
-	       sed -n '/== call 2/,\$p' '$WORK/demo.out' | grep -q 'CONNECT' &&
-	       sed -n '/== call 2/,\$p' '$WORK/demo.out' | grep -q 'BYE (Reason cause 16)'"
-check "call 2: the peer heard its 1000 Hz back through the PBX's echo ($(hz 'echo') Hz)" \
-	near "$(hz 'echo')" 1000
+check "alice registers through the P-CSCF and the S-CSCF" sh -c \
+	"grep -q 'pcscf: sip:alice@ims.lab registered from udp:127.0.0.1:5099' '$WORK/demo.out' &&
+	 grep -q 'scscf: sip:alice@ims.lab registered by alice@ims.lab' '$WORK/demo.out'"
+part() { # CALL: the demo's output about one call
+	case $1 in
+	1) sed -n '/== call 1/,/== call 2/p' "$WORK/demo.out" ;;
+	2) sed -n '/== call 2/,$p' "$WORK/demo.out" ;;
+	esac
+}
+has() { part "$1" | grep -q "$2"; }
+t() {
+	has 1 '1 successful call' &&
+		has 1 'scscf: sip:alice@ims.lab: +442079462001 is not ours: to the BGCF' &&
+		has 1 'pcef: UE 127.0.0.1: rule .* installed: QCI 1' &&
+		has 1 'INVITE +SDP' && has 1 'SETUP 2001' && has 1 'CONNECT' &&
+		has 1 '200 OK +SDP' && has 1 'DISCONNECT (cause 16)'
+}
+check "call 1 (alice -> PBX): the S-CSCF breaks out to the gateway, a QCI 1 bearer; its ladder has INVITE, SETUP, CONNECT, 200, DISCONNECT" t
+check "call 1: the PBX sees alice's number, the tel URI the P-CSCF asserted for her" \
+	has 1 'the PBX saw the call as: 2001 from 15550001$'
+hz() { part "$1" | sed -n "s/.*$2: \([0-9]*\) Hz.*/\1/p" | head -n 1; }
+check "call 1: alice heard the PBX's 1300 Hz ($(hz 1 'heard by alice') Hz)" \
+	near "$(hz 1 'heard by alice')" 1300
+check "call 1: the E1 heard alice's 1000 Hz ($(hz 1 'heard on the E1') Hz)" \
+	near "$(hz 1 'heard on the E1')" 1000
+t() {
+	has 2 "alice's sipp: rc=0" &&
+		has 2 ' icscf: dialog .* ended' && has 2 ' scscf: dialog .* ended' &&
+		has 2 ' pcscf: dialog .* ended' &&
+		has 2 'SETUP 0015550001' && has 2 'INVITE sip:+15550001@ims' &&
+		has 2 'CONNECT' && has 2 'BYE (Reason cause 16)'
+}
+check "call 2 (PBX -> alice): through I-CSCF, S-CSCF and P-CSCF; its ladder has SETUP, INVITE, CONNECT, BYE" t
+check "call 2: alice heard the PBX's 1300 Hz over G.722 ($(hz 2 'heard by alice') Hz)" \
+	near "$(hz 2 'heard by alice')" 1300
+check "call 2: the E1 heard alice's 1000 Hz ($(hz 2 'heard on the E1') Hz)" \
+	near "$(hz 2 'heard on the E1')" 1000
 mos() { grep 'mos:' "$WORK/demo.out" | awk '{ print $2 }' | sed -n "$1p"; }
 t() {
 	awk -v a="$(mos 1)" -v b="$(mos 2)" 'BEGIN { exit !(a >= 2.5 && b >= 2.5) }'
 }
 check "both calls' records print a MOS (2.5 or more: media flowed) ($(mos 1), $(mos 2))" t
-kill -TERM "$NODE_PID"
-wait_exit "$NODE_PID" 15
+check "the packet gateway got a QCI 1 bearer for each call" \
+	test "$(grep -c 'installed: QCI 1' "$RUN/ims-pgw.log")" -ge 2
+kill -TERM "$GW_PID"
+wait_exit "$GW_PID" 15
 check "the lab gateway stops cleanly (rc=$rc)" test "$rc" = 0
-[ "$tap_failed" -gt 0 ] && { diag "$WORK/demo.out"; tail -n 40 "$RUN/lab-gw.log" | diag; }
+t() {
+	for pid in $IMS_PIDS; do kill -TERM "$pid"; done
+	for pid in $IMS_PIDS; do
+		wait_exit "$pid" 20
+		[ "$rc" = 0 ] || return 1
+	done
+}
+check "the six IMS nodes stop cleanly" t
+[ "$tap_failed" -gt 0 ] && {
+	diag "$WORK/demo.out"; tail -n 40 "$RUN/lab-gw.log" | diag
+	for f in "$RUN"/ims-*.log "$RUN"/demo-*.out; do diag "$f"; done; }
 finish
