@@ -85,7 +85,11 @@ rc_b=$rc
 wait_exit "$PID_A" 15
 check "the nodes stop cleanly (rc=$rc_b, $rc)" test "$rc_b" = 0 -a "$rc" = 0
 if [ "$rc_b" != 0 ] || [ "$rc" != 0 ]; then
-	tail -n 25 "$WORK/a.log" | diag
-	tail -n 25 "$WORK/b2.log" | diag
+	for f in "$WORK/a.log" "$WORK/b2.log"; do
+		# a sanitizer's report first (its head names the fault)
+		grep -A 40 "ERROR: AddressSanitizer\|runtime error" "$f" |
+			head -n 60 | diag
+		tail -n 25 "$f" | diag
+	done
 fi
 finish
