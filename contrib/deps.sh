@@ -12,7 +12,7 @@ PACKAGES="
   libpri-dev dahdi-source
   libsqlite3-dev sqlite3 libssl-dev openssl libxml2-dev
   valgrind clang libclang-rt-14-dev linux-perf
-  sip-tester iproute2 util-linux procps psmisc python3 dnsmasq-base tshark
+  sip-tester iproute2 util-linux procps psmisc python3 dnsmasq-base tshark xxd
   kamailio kamailio-ims-modules kamailio-presence-modules
 "
 
