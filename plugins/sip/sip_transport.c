@@ -967,6 +967,39 @@ static bool same_ip(const struct sip_addr *a, const struct sip_addr *b)
 }
 
 /*
+ * The route's source per destination, asked of the kernel at most every
+ * ROUTE_TTL_MS: a node with several listeners of a transport (an SBC's
+ * realms) would otherwise pay three system calls per new request.
+ */
+#define ROUTE_CACHE 16
+#define ROUTE_TTL_MS 10000
+static struct {
+	struct sip_addr dst, src;
+	uint64_t expires_ms;
+} route_cache[ROUTE_CACHE];
+static unsigned route_next;
+
+static int cached_route_source(const struct sip_addr *to, struct sip_addr *src)
+{
+	uint64_t now = sip_now_ms();
+	unsigned slot;
+
+	for (unsigned i = 0; i < ROUTE_CACHE; i++)
+		if (route_cache[i].expires_ms > now &&
+		    same_ip(&route_cache[i].dst, to)) {
+			*src = route_cache[i].src;
+			return 0;
+		}
+	if (route_source(to, src))
+		return -1;
+	slot = route_next++ % ROUTE_CACHE;
+	route_cache[slot].dst = *to;
+	route_cache[slot].src = *src;
+	route_cache[slot].expires_ms = now + ROUTE_TTL_MS;
+	return 0;
+}
+
+/*
  * The listener a message to `addr` leaves from: the only one of its
  * transport and family, or, with several (an SBC's inside and outside),
  * the one on the address the routes use toward `addr`, so that Via and
@@ -985,7 +1018,7 @@ struct sip_listener *sip_listener_for(enum sip_proto proto,
 			first = first ? first : l;
 			n++;
 		}
-	if (n < 2 || route_source(addr, &src))
+	if (n < 2 || cached_route_source(addr, &src))
 		return first;
 	for (struct sip_listener *l = sip_listeners; l; l = l->next)
 		if (l->proto == proto && same_ip(&l->local, &src))
