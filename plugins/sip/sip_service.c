@@ -444,6 +444,26 @@ static int msg_source(const struct sip_message *msg, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
+static int msg_local(const struct sip_message *msg, char *buf, size_t size)
+{
+	const struct sip_listener *l = msg->m->src.listener;
+	char addr[64];
+	int n;
+
+	if (!l)
+		return -ENOENT;
+	sip_addr_str(&l->local, addr, sizeof(addr));
+	n = snprintf(buf, size, "%s %s", sip_proto_name(l->proto), addr);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+static int msg_tls_peer_is(const struct sip_message *msg, const char *name)
+{
+	if (!name || !*name)
+		return -ENOENT;
+	return sip_conn_tls_peer_is(msg->m->src.conn_id, name);
+}
+
 static const void *msg_osip(const struct sip_message *msg)
 {
 	return msg->m->osip;
@@ -1126,6 +1146,8 @@ const struct sip_service sip_service_table = {
 	.route_set = route_set,
 	.local_route = local_route,
 	.proxy_fork = proxy_fork,
+	.local = msg_local,
+	.tls_peer_is = msg_tls_peer_is,
 };
 
 void sip_service_fini(void)
