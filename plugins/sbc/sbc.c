@@ -170,6 +170,7 @@ static int sbc_stop(void)
 
 static void sbc_fini(void)
 {
+	sbc_peers_unload();
 }
 
 static const char *const sbc_sections[] = { "sbc-peer", NULL };

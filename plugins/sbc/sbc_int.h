@@ -107,6 +107,23 @@ struct sbc_peer *sbc_peer_of(const char *addr); /* by ACL, or NULL */
 int sbc_peer_admit(struct sbc_peer *p);
 void sbc_peer_release(struct sbc_peer *p);
 const char *sbc_peer_name(const struct sbc_peer *p);
+void sbc_peers_unload(void);
+unsigned sbc_peer_count(void);
+struct sbc_peer *sbc_peer_at(unsigned i); /* 0..count-1, else NULL */
+/* The peer a call from the core goes to: the longest of the peers'
+ * `prefixes` that starts `user` (the Request-URI's user part), else the
+ * first peer whose `domains` has `host`; NULL when none. */
+struct sbc_peer *sbc_peer_route(const char *user, const char *host);
+/* A peer's destinations ("udp:HOST:PORT"), in configured order, and
+ * whether each is up (all are until something marks one down, e.g. an
+ * OPTIONS keep-alive that goes unanswered). */
+unsigned sbc_peer_ndest(const struct sbc_peer *p);
+const char *sbc_peer_dest(const struct sbc_peer *p, unsigned i);
+bool sbc_peer_dest_up(const struct sbc_peer *p, unsigned i);
+void sbc_peer_dest_set(struct sbc_peer *p, unsigned i, bool up);
+/* The next hop of a call to `p`: its `skip`-th destination that is up
+ * (skip 0: the best; 1: the one to fail over to...), NULL when none. */
+const char *sbc_peer_next_hop(const struct sbc_peer *p, unsigned skip);
 /* The credentials a peer must give (digest), false when none. */
 bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
 		   const char **password);
