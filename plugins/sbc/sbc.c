@@ -29,6 +29,21 @@ static const struct tnd_param sbc_params[] = {
 	TND_PARAM("core_domain", TND_STR, struct sbc_cfg, core_domain,
 		  "127.0.0.1:5070",
 		  "host part of the Request-URI, From and To on the core side"),
+	TND_PARAM("core_listen", TND_STR, struct sbc_cfg, core_listen, "",
+		  "listeners of the core realm: new requests arriving on them "
+		  "come from the core (\"udp:10.20.0.1:5060 tcp:10.20.0.1:5060\")"),
+	TND_PARAM("core_sources", TND_STR, struct sbc_cfg, core_sources, "",
+		  "addresses and prefixes of the core realm: new requests from "
+		  "them come from the core (\"10.20.0.0/24\"); with neither "
+		  "key only core_next_hop's address and port are the core"),
+	TND_PARAM("access_domain", TND_STR, struct sbc_cfg, access_domain,
+		  "", "host[:port] of From on the access side (calls from the "
+		  "core); empty: the host of access_media_address, else the "
+		  "SIP listener's"),
+	TND_PARAM("failover_s", TND_UINT, struct sbc_cfg, failover_s, "4",
+		  "a peer's destination that sent no provisional response "
+		  "within this many seconds is given up for the next one",
+		  .min = 1, .max = 60),
 	TND_PARAM("access_media_address", TND_STR, struct sbc_cfg,
 		  access_media_address, "",
 		  "c= address of our SDP on the access side; empty: the "
@@ -124,6 +139,10 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 		  "calls ended because RTP stopped" },
 		{ &sbc_count.relayed, "relayed_packets",
 		  "RTP packets sent by ended calls' media channels" },
+		{ &sbc_count.calls_out, "calls_to_access",
+		  "calls from the core admitted towards an access peer" },
+		{ &sbc_count.failovers, "failovers",
+		  "calls moved on to a peer's next destination" },
 	};
 
 	sbc_host = api;
@@ -138,7 +157,9 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 		if (!*counters[i].c)
 			return -ENOMEM;
 	}
-	return sbc_peers_load();
+	if (sbc_peers_load() < 0)
+		return -EINVAL;
+	return sbc_route_init();
 }
 
 static int sbc_start(void)
@@ -152,6 +173,8 @@ static int sbc_start(void)
 	if (sbc_sip->handler_add(NULL, SIP_HANDLER_CLAIM, NULL, on_any_request,
 				 NULL) < 0)
 		return -ENOMEM;
+	if (sbc_route_start() < 0)
+		return -ENOTSUP;
 	if (sbc_call_start() < 0)
 		return -ENOMEM;
 	tnd_info("access calls go to %s", sbc_cfg->core_next_hop);
@@ -170,6 +193,7 @@ static int sbc_stop(void)
 
 static void sbc_fini(void)
 {
+	sbc_route_fini();
 	sbc_peers_unload();
 }
 

@@ -145,3 +145,79 @@ void sbc_auth_challenge(char *hdr, size_t size, bool stale)
 		 "algorithm=MD5, qop=\"auth\"%s\r\n",
 		 sbc_cfg->auth_realm, nonce, stale ? ", stale=true" : "");
 }
+
+/* ---- Outbound: answering a peer's challenge to our INVITE --------------- */
+
+/* Whether the comma-separated `list` ("auth,auth-int") has `token`. */
+static bool list_has(const char *list, const char *token)
+{
+	size_t n = strlen(token);
+
+	for (const char *p = list; *p;) {
+		p += strspn(p, " ,\t");
+		if (strncasecmp(p, token, n) == 0 &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+int sbc_auth_answer(const struct sip_message *rsp, const char *method,
+		    const char *uri, const char *user, const char *password,
+		    char *hdr, size_t size)
+{
+	bool proxy = sbc_sip->status(rsp) == 407;
+	char line[1024], realm[128], nonce[256], opaque[256], qop[64];
+	char algorithm[32], cnonce[17], ha1[33], ha2[33], response[33];
+	char text[1024], opaque_param[300] = "";
+	struct sip_text v;
+	int n;
+
+	if (sbc_sip->header(rsp, proxy ? "Proxy-Authenticate" :
+					 "WWW-Authenticate", 0, &v) < 0)
+		return -ENOENT;
+	snprintf(line, sizeof(line), "%.*s", (int)v.len, v.ptr);
+	if (strncasecmp(line, "Digest", 6) != 0)
+		return -ENOTSUP;
+	param(line, "realm", realm, sizeof(realm));
+	param(line, "nonce", nonce, sizeof(nonce));
+	param(line, "opaque", opaque, sizeof(opaque));
+	param(line, "qop", qop, sizeof(qop));
+	param(line, "algorithm", algorithm, sizeof(algorithm));
+	if (!nonce[0] || (algorithm[0] && strcasecmp(algorithm, "MD5") != 0) ||
+	    (qop[0] && !list_has(qop, "auth")))
+		return -ENOTSUP;
+	snprintf(text, sizeof(text), "%s:%s:%s", user, realm, password);
+	md5_hex(text, ha1);
+	snprintf(text, sizeof(text), "%s:%s", method, uri);
+	md5_hex(text, ha2);
+	/* RFC 2617 3.2.2: with qop, the client's nonce and count enter */
+	snprintf(cnonce, sizeof(cnonce), "%08lx%08lx", random(), random());
+	if (qop[0])
+		snprintf(text, sizeof(text), "%s:%s:00000001:%s:auth:%s", ha1,
+			 nonce, cnonce, ha2);
+	else
+		snprintf(text, sizeof(text), "%s:%s:%s", ha1, nonce, ha2);
+	md5_hex(text, response);
+	if (opaque[0])
+		snprintf(opaque_param, sizeof(opaque_param),
+			 ", opaque=\"%s\"", opaque);
+	if (qop[0])
+		n = snprintf(hdr, size,
+			     "%s: Digest username=\"%s\", realm=\"%s\", "
+			     "nonce=\"%s\", uri=\"%s\", response=\"%s\", "
+			     "algorithm=MD5, qop=auth, nc=00000001, "
+			     "cnonce=\"%s\"%s\r\n",
+			     proxy ? "Proxy-Authorization" : "Authorization",
+			     user, realm, nonce, uri, response, cnonce,
+			     opaque_param);
+	else
+		n = snprintf(hdr, size,
+			     "%s: Digest username=\"%s\", realm=\"%s\", "
+			     "nonce=\"%s\", uri=\"%s\", response=\"%s\", "
+			     "algorithm=MD5%s\r\n",
+			     proxy ? "Proxy-Authorization" : "Authorization",
+			     user, realm, nonce, uri, response, opaque_param);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+}

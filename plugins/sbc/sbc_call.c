@@ -58,6 +58,8 @@ struct sbc_call {
 	struct sbc_peer *peer; /* NULL: open access (no peers configured) */
 	char ruri[256];
 	uint64_t started_ms;
+	unsigned caller; /* the side whose INVITE made the call */
+	struct sbc_out *out; /* a call from the core: its INVITEs to the peer */
 };
 
 struct sbc_counters sbc_count;
@@ -130,6 +132,12 @@ static void uri_user(struct sip_text uri, char *out, size_t size)
 		snprintf(out, size, "anonymous");
 }
 
+/* RFC 3261 19.1.1: a number in a SIP URI is marked user=phone. */
+static const char *user_param(const char *user)
+{
+	return user[0] == '+' ? ";user=phone" : "";
+}
+
 /* ---- Ending a call ------------------------------------------------------ */
 
 /* A dialog is released only once it has ended: releasing one that still
@@ -147,6 +155,7 @@ static bool reap_one(struct sbc_call *call, bool force)
 		return false; /* MEDIA_EV_STOPPED brings the final counts */
 	if (call->chan)
 		sbc_media->chan_free(call->chan);
+	free(call->out);
 	free(call);
 	return true;
 }
@@ -204,8 +213,8 @@ static void call_hangup(struct sbc_call *call, int status, const char *why)
 		sbc_sip->release(call->pending);
 		call->pending = NULL;
 	}
-	if (call->dlg[SIDE_ACCESS] && status >= 300)
-		sbc_sip->dialog_reply(call->dlg[SIDE_ACCESS], status, NULL,
+	if (call->dlg[call->caller] && status >= 300)
+		sbc_sip->dialog_reply(call->dlg[call->caller], status, NULL,
 				      NULL, NULL, NULL, 0, 0);
 	for (unsigned s = 0; s < 2; s++)
 		if (call->dlg[s])
@@ -566,10 +575,10 @@ static int core_invite(struct sbc_call *call, const struct sip_message *m,
 	/* the caller's identity crosses, its address does not */
 	if (sbc_sip->header(m, "From", 0, &a_from) == 0)
 		uri_user(a_from, fuser, sizeof(fuser));
-	snprintf(call->ruri, sizeof(call->ruri), "sip:%s@%s", user,
-		 sbc_cfg->core_domain);
-	snprintf(from, sizeof(from), "<sip:%s@%s>", fuser,
-		 sbc_cfg->core_domain);
+	snprintf(call->ruri, sizeof(call->ruri), "sip:%s@%s%s", user,
+		 sbc_cfg->core_domain, user_param(user));
+	snprintf(from, sizeof(from), "<sip:%s@%s%s>", fuser,
+		 sbc_cfg->core_domain, user_param(fuser));
 	snprintf(to, sizeof(to), "<%s>", call->ruri);
 	snprintf(callid, sizeof(callid), "sbc%u-%08x%08x", call->id,
 		 (unsigned)random(), (unsigned)random());
@@ -662,6 +671,435 @@ static bool peer_authenticated(struct sip_request *req, struct sbc_peer *peer,
 	return false;
 }
 
+/* ---- Calls from the core to the access side ----------------------------- */
+
+/*
+ * The mirror of an access call: the core's INVITE is the UAS dialog
+ * (dlg[SIDE_CORE], call->caller = SIDE_CORE), the INVITE to the peer the
+ * UAC one (dlg[SIDE_ACCESS]); the media channel and the in-dialog relay
+ * are the same. The peer's destinations are tried in order: one that
+ * fails before any provisional response (408, 503, no response, nothing
+ * within failover_s) gives way to the next live one; a 401 / 407 is
+ * answered once with the peer's out_user credentials.
+ */
+struct sbc_out {
+	char hop[96];	      /* "udp:HOST:PORT" of this attempt */
+	char ruri[256];	      /* the Request-URI towards the peer */
+	char user[128];	      /* its user part (a number, mostly) */
+	char domain[128];     /* host it was routed by (`domains`), or "" */
+	char from[300], to[300];
+	char callid[64];
+	uint32_t cseq;
+	unsigned attempt;     /* sbc_peer_next_hop(peer, attempt) */
+	unsigned max_forwards;
+	bool auth_sent;	      /* this destination's challenge answered */
+	uint64_t attempt_ms;  /* when this attempt's INVITE left */
+	size_t offer_len;
+	char offer[SBC_SDP_MAX]; /* our SDP offer to the access side */
+};
+
+static struct tnd_timer *failover_poll;
+static const struct sip_dialog_ops out_core_ops, out_access_ops;
+
+/* A dialog of an attempt that ended, released once the loop has left
+ * the callback that reported its end (the layer still holds it there). */
+static void release_dialog(void *arg)
+{
+	sbc_sip->dialog_release(arg);
+}
+
+static void retire_attempt(struct sbc_call *call, bool ended)
+{
+	struct sip_dialog *d = call->dlg[SIDE_ACCESS];
+
+	call->dlg[SIDE_ACCESS] = NULL;
+	call->dlg_ended[SIDE_ACCESS] = false;
+	if (!d)
+		return;
+	if (!ended)
+		sbc_sip->dialog_release(d); /* CANCEL once it has a 1xx */
+	else if (sbc_host->call_on_loop(release_dialog, d) < 0)
+		tnd_notice("call %u: a spent dialog is kept", call->id);
+}
+
+/* The Request-URI towards the peer: the number at the destination's
+ * address (routed by prefix) or at the peer's domain (routed by it). */
+static void out_parties(struct sbc_call *call)
+{
+	struct sbc_out *o = call->out;
+	char host[128];
+
+	if (o->domain[0])
+		snprintf(host, sizeof(host), "%s", o->domain);
+	else
+		sbc_hop_hostport(o->hop, host, sizeof(host));
+	snprintf(o->ruri, sizeof(o->ruri), "sip:%.100s@%.100s%s", o->user,
+		 host, user_param(o->user));
+	snprintf(o->to, sizeof(o->to), "<%s>", o->ruri);
+}
+
+static int access_invite(struct sbc_call *call, const struct sip_message *m,
+			 const char *auth)
+{
+	struct sip_request_spec spec = { .size = sizeof(spec) };
+	struct sbc_out *o = call->out;
+
+	spec.method = "INVITE";
+	spec.request_uri = o->ruri;
+	spec.from = o->from;
+	spec.to = o->to;
+	spec.call_id = o->callid;
+	spec.cseq = ++o->cseq;
+	spec.headers = auth;
+	spec.body_type = "application/sdp";
+	spec.body = o->offer;
+	spec.body_len = o->offer_len;
+	spec.next_hop = o->hop;
+	spec.forward_of = m; /* the first attempt; then the value it gave */
+	spec.max_forwards = o->max_forwards;
+	o->attempt_ms = sbc_host->now_ms();
+	return sbc_sip->dialog_invite(&spec, &out_access_ops, call,
+				      &call->dlg[SIDE_ACCESS]);
+}
+
+/* RFC 3261 22.2: the INVITE again with our credentials, once. */
+static int retry_with_auth(struct sbc_call *call, int status,
+			   const struct sip_message *rsp)
+{
+	struct sbc_out *o = call->out;
+	const char *user, *password;
+	char hdr[1024];
+	int rc;
+
+	if (o->auth_sent || !sbc_peer_out_auth(call->peer, &user, &password))
+		return -EPERM;
+	rc = sbc_auth_answer(rsp, "INVITE", o->ruri, user, password, hdr,
+			     sizeof(hdr));
+	if (rc < 0) {
+		tnd_notice("call %u: cannot answer the %d of peer %s: %d",
+			   call->id, status, sbc_peer_name(call->peer), rc);
+		return rc;
+	}
+	retire_attempt(call, true);
+	o->auth_sent = true;
+	tnd_info("call %u: %d from %s, INVITE again as %s", call->id, status,
+		 o->hop, user);
+	return access_invite(call, NULL, hdr);
+}
+
+/* The next live destination of the peer, after `o->hop` failed. */
+static int next_destination(struct sbc_call *call, bool ended,
+			    const char *why)
+{
+	struct sbc_out *o = call->out;
+	const char *hop = sbc_peer_next_hop(call->peer, o->attempt + 1);
+
+	if (!hop)
+		return -ENOENT;
+	tnd_info("call %u: %s %s, trying %s", call->id, o->hop, why, hop);
+	retire_attempt(call, ended);
+	o->attempt++;
+	o->auth_sent = false;
+	snprintf(o->hop, sizeof(o->hop), "%s", hop);
+	out_parties(call);
+	sbc_host->counter_add(sbc_count.failovers, 1);
+	return access_invite(call, NULL, NULL);
+}
+
+/* Before any provisional: the destination did not take the call. */
+static bool worth_failover(int status, const struct sip_message *rsp)
+{
+	return !rsp || status == 408 || status == 503;
+}
+
+/* The peer's INVITE failed or its dialog ended. */
+static void peer_ended(struct sbc_call *call, int status,
+		       const struct sip_message *rsp)
+{
+	char why[64];
+
+	if (call->state == CALL_CONFIRMED) {
+		call_hangup(call, 0, status == 200 ? "ended by the access side" :
+				     "the access side's dialog ended");
+		return;
+	}
+	if ((status == 401 || status == 407) && rsp &&
+	    retry_with_auth(call, status, rsp) == 0)
+		return;
+	snprintf(why, sizeof(why), "answered %d", status);
+	if (call->state == CALL_TRYING && worth_failover(status, rsp) &&
+	    next_destination(call, true, rsp ? why : "did not answer") == 0)
+		return;
+	sbc_host->counter_add(sbc_count.failed, 1);
+	snprintf(why, sizeof(why), "the access side answered %d", status);
+	/* the core cannot answer our peer's challenge: refused */
+	if (status == 401 || status == 407)
+		status = 403;
+	call_hangup(call, status >= 300 ? status : status ? 408 : 500, why);
+}
+
+/* A response of the peer to our INVITE, towards the core: as
+ * relay_response() does for the other direction. */
+static void relay_answer(struct sbc_call *call, int status,
+			 const struct sip_message *msg)
+{
+	char sdp[SBC_SDP_MAX];
+	unsigned flags = 0;
+	int len, rc;
+
+	len = sdp_cross(call, SIDE_ACCESS, msg, true, sdp, sizeof(sdp));
+	if (len < 0) {
+		call_hangup(call, 488, "the peer's answer cannot be anchored");
+		return;
+	}
+	if (status < 200 && header_has(msg, "Require", "100rel"))
+		flags = SIP_REPLY_RELIABLE;
+	rc = sbc_sip->dialog_reply(call->dlg[SIDE_CORE], status, NULL, NULL,
+				   len > 0 ? "application/sdp" : NULL, sdp,
+				   (size_t)len, flags);
+	if (rc == -EAGAIN)
+		rc = sbc_sip->dialog_reply(call->dlg[SIDE_CORE], status, NULL,
+					   NULL, len > 0 ? "application/sdp" :
+					   NULL, sdp, (size_t)len, 0);
+	if (rc < 0) {
+		call_hangup(call, 0, "the core caller has gone (cancelled)");
+		return;
+	}
+	call->state = status >= 200 ? CALL_CONFIRMED : CALL_EARLY;
+	if (status >= 200)
+		tnd_info("call %u: answered by %s", call->id, call->out->hop);
+}
+
+static void on_peer_state(struct sip_dialog *d, enum sip_dialog_state state,
+			  int status, const struct sip_message *msg, void *arg)
+{
+	struct sbc_call *call = arg;
+
+	if (d != call->dlg[SIDE_ACCESS])
+		return; /* an attempt given up */
+	if (state == SIP_DIALOG_ENDED)
+		call->dlg_ended[SIDE_ACCESS] = true;
+	if (call->state == CALL_ENDING) {
+		if (state == SIP_DIALOG_ENDED)
+			reap_soon();
+		return;
+	}
+	if (state == SIP_DIALOG_ENDED)
+		peer_ended(call, status, msg);
+	else if (msg)
+		relay_answer(call, status, msg);
+}
+
+static void on_core_caller_state(struct sip_dialog *d,
+				 enum sip_dialog_state state, int status,
+				 const struct sip_message *msg, void *arg)
+{
+	struct sbc_call *call = arg;
+
+	(void)d, (void)msg;
+	if (state != SIP_DIALOG_ENDED)
+		return;
+	call->dlg_ended[SIDE_CORE] = true;
+	if (call->state == CALL_ENDING) {
+		reap_soon();
+		return;
+	}
+	call_hangup(call, 0, status == 200 ? "ended by the core side" :
+			     status == 487 ? "cancelled by the core" :
+			     "the core side's dialog ended");
+}
+
+static const struct sip_dialog_ops out_core_ops = {
+	.state = on_core_caller_state,
+	.request = on_core_request,
+};
+
+static const struct sip_dialog_ops out_access_ops = {
+	.state = on_peer_state,
+	.request = on_access_request,
+};
+
+/* A destination that sent nothing within failover_s is given up. */
+static void on_failover_poll(struct tnd_timer *t, void *arg)
+{
+	uint64_t now = sbc_host->now_ms(), limit = sbc_cfg->failover_s * 1000;
+
+	(void)t, (void)arg;
+	for (struct sbc_call *c = calls, *next; c; c = next) {
+		next = c->next;
+		if (!c->out || c->state != CALL_TRYING ||
+		    now - c->out->attempt_ms < limit)
+			continue;
+		if (next_destination(c, false, "sent nothing") == 0)
+			continue;
+		sbc_host->counter_add(sbc_count.failed, 1);
+		call_hangup(c, 408, "no destination of the peer answered");
+	}
+}
+
+/* The caller's number as the peer sees it: the one the core asserted
+ * (P-Asserted-Identity, RFC 3325: a trunk to the PSTN needs the number,
+ * not the IMS name) else From's user; "anonymous" when Privacy asks
+ * (RFC 3323). Nothing else of the core's identity headers crosses. */
+static void out_caller(const struct sip_message *m, char *out, size_t size)
+{
+	char host[128];
+	struct sip_text v;
+
+	if (header_has(m, "Privacy", "id") || header_has(m, "Privacy", "user") ||
+	    header_has(m, "Privacy", "header")) {
+		snprintf(out, size, "anonymous");
+		return;
+	}
+	for (unsigned i = 0; sbc_sip->header(m, "P-Asserted-Identity", i,
+					     &v) == 0; i++) {
+		const char *lt = memchr(v.ptr, '<', v.len);
+		struct sip_text uri = v;
+
+		if (lt) {
+			uri.ptr = lt + 1;
+			uri.len = v.len - (size_t)(uri.ptr - v.ptr);
+		}
+		if (sbc_route_number(uri, out, size, host, sizeof(host)) == 0 &&
+		    out[0] == '+')
+			return;
+	}
+	out[0] = '\0';
+	if (sbc_sip->header(m, "From", 0, &v) == 0)
+		uri_user(v, out, size);
+	if (!out[0])
+		snprintf(out, size, "anonymous");
+}
+
+/* Our host on the access side: access_domain, else the access media
+ * address, else the address of the sip service's first listener. */
+static void access_host(char *out, size_t size)
+{
+	char route[160];
+	const char *p;
+
+	if (sbc_cfg->access_domain[0]) {
+		snprintf(out, size, "%s", sbc_cfg->access_domain);
+	} else if (sbc_cfg->access_media_address[0]) {
+		snprintf(out, size, "%s", sbc_cfg->access_media_address);
+	} else if (sbc_sip->local_route(NULL, NULL, route, sizeof(route)) > 0 &&
+		   (p = strstr(route, "sip:")) != NULL) {
+		snprintf(out, size, "%.*s", (int)strcspn(p + 4, ";>"), p + 4);
+	} else {
+		snprintf(out, size, "invalid");
+	}
+}
+
+/* The outgoing parties and offer of a call from the core; a status when
+ * the call cannot go on. */
+static int out_setup(struct sbc_call *call, const struct sip_message *m,
+		     const char *number, const char *domain, const char *hop)
+{
+	struct sbc_out *o = calloc(1, sizeof(*o));
+	char caller[128], host[128];
+	int len, mf;
+
+	if (!o)
+		return 500;
+	call->out = o;
+	snprintf(o->user, sizeof(o->user), "%s", number);
+	snprintf(o->domain, sizeof(o->domain), "%s", domain);
+	snprintf(o->hop, sizeof(o->hop), "%s", hop);
+	out_parties(call);
+	out_caller(m, caller, sizeof(caller));
+	access_host(host, sizeof(host));
+	snprintf(o->from, sizeof(o->from), "<sip:%s@%s%s>", caller, host,
+		 user_param(caller));
+	snprintf(o->callid, sizeof(o->callid), "sbc%u-%08x%08x", call->id,
+		 (unsigned)random(), (unsigned)random());
+	mf = sip_has_max_forwards() ? sbc_sip->max_forwards(m) : -ENOENT;
+	o->max_forwards = mf > 1 ? (unsigned)mf - 1 : mf == 1 ? 1 : 70;
+	if (media_open(call) < 0)
+		return 503;
+	len = sdp_cross(call, SIDE_CORE, m, false, o->offer, sizeof(o->offer));
+	if (len <= 0)
+		return 488;
+	o->offer_len = (size_t)len;
+	return access_invite(call, m, NULL) < 0 ? 503 : 0;
+}
+
+/*
+ * Where a call from the core goes: the peer its Request-URI routes to.
+ * (A device registered through the SBC, once the REGISTER relay keeps
+ * them, is looked up here first: its contact would be the one hop.)
+ */
+static struct sbc_peer *route_from_core(const struct sip_message *m,
+					char *number, size_t nsize,
+					char *domain, size_t dsize)
+{
+	struct sbc_peer *peer;
+	char host[128];
+
+	if (sbc_route_number(sbc_sip->request_uri(m), number, nsize, host,
+			     sizeof(host)) < 0)
+		return NULL;
+	peer = sbc_peer_route(number[0] ? number : NULL, host[0] ? host : NULL);
+	domain[0] = '\0';
+	/* routed by its domain, not a prefix: the URI keeps that domain */
+	if (peer && host[0] && sbc_peer_route(number, NULL) != peer)
+		snprintf(domain, dsize, "%s", host);
+	return peer;
+}
+
+static enum sip_verdict on_core_invite(struct sip_request *req,
+				       const struct sip_message *m)
+{
+	char number[128], domain[128], src[64];
+	struct sbc_peer *peer;
+	struct sbc_call *call;
+	const char *hop;
+	int status;
+
+	sbc_source_addr(m, src, sizeof(src));
+	peer = route_from_core(m, number, sizeof(number), domain,
+			       sizeof(domain));
+	if (!peer) {
+		sbc_host->counter_add(sbc_count.refused, 1);
+		tnd_info("INVITE from the core (%s): no peer for %s@%s, 404",
+			 src, number, domain);
+		return refuse(req, 404, "No Route", NULL);
+	}
+	hop = sbc_peer_next_hop(peer, 0);
+	if (!hop || sbc_peer_admit(peer) < 0) {
+		sbc_host->counter_add(sbc_count.refused, 1);
+		tnd_info("INVITE from the core for %s: peer %s %s, 503",
+			 number, sbc_peer_name(peer),
+			 hop ? "over its limits" : "has no destination up");
+		return refuse(req, 503, hop ? "Peer Limit" : "Peer Unreachable",
+			      "Retry-After: 5\r\n");
+	}
+	call = call_new(src, peer);
+	if (!call) {
+		sbc_peer_release(peer);
+		return refuse(req, 500, NULL, NULL);
+	}
+	call->caller = SIDE_CORE;
+	snprintf(call->ruri, sizeof(call->ruri), "%.*s",
+		 (int)sbc_sip->request_uri(m).len, sbc_sip->request_uri(m).ptr);
+	call->dlg[SIDE_CORE] = sbc_sip->dialog_accept(req, &out_core_ops, call);
+	if (!call->dlg[SIDE_CORE]) {
+		call->state = CALL_ENDING;
+		call_bury(call);
+		return SIP_TAKEN;
+	}
+	status = out_setup(call, m, number, domain, hop);
+	if (status) {
+		sbc_host->counter_add(sbc_count.refused, 1);
+		call_hangup(call, status, "refused before the access side");
+		return SIP_TAKEN;
+	}
+	sbc_host->counter_add(sbc_count.calls, 1);
+	sbc_host->counter_add(sbc_count.calls_out, 1);
+	tnd_info("call %u: from the core (%s) to peer %s: %s via %s", call->id,
+		 src, sbc_peer_name(peer), call->out->ruri, hop);
+	return SIP_TAKEN;
+}
+
 static enum sip_verdict on_invite(struct sip_request *req, void *arg)
 {
 	const struct sip_message *m = sbc_sip->request_message(req);
@@ -677,6 +1115,8 @@ static enum sip_verdict on_invite(struct sip_request *req, void *arg)
 		return refuse(req, 483, NULL, NULL); /* RFC 3261 16.3 */
 	if (ncalls >= sbc_cfg->max_calls)
 		return refuse(req, 503, "Too Many Calls", "Retry-After: 5\r\n");
+	if (sbc_from_core(m))
+		return on_core_invite(req, m);
 	sbc_source_addr(m, src, sizeof(src));
 	peer = sbc_peer_of(src);
 	if (!peer && sbc_peers_configured()) {
@@ -727,7 +1167,7 @@ static void on_cancel_poll(struct tnd_timer *t, void *arg)
 	for (struct sbc_call *c = calls, *next; c; c = next) {
 		next = c->next;
 		if ((c->state == CALL_TRYING || c->state == CALL_EARLY) &&
-		    sbc_sip->dialog_reply(c->dlg[SIDE_ACCESS], 100, NULL, NULL,
+		    sbc_sip->dialog_reply(c->dlg[c->caller], 100, NULL, NULL,
 					  NULL, NULL, 0, 0) == -EALREADY)
 			call_hangup(c, 0, "cancelled by the caller");
 	}
@@ -749,6 +1189,12 @@ int sbc_cmd_show_calls(struct tnd_reply *r, int argc, char **argv)
 		sbc_host->reply_record(r);
 		sbc_host->reply_field_num(r, "id", c->id);
 		sbc_host->reply_field(r, "state", "%s", state_names[c->state]);
+		sbc_host->reply_field(r, "direction", "%s",
+				      c->caller == SIDE_CORE ? "core->access" :
+							       "access->core");
+		if (c->out)
+			sbc_host->reply_field(r, "destination", "%s %s",
+					      c->out->hop, c->out->ruri);
 		sbc_host->reply_field(r, "source", "%s", c->src);
 		sbc_host->reply_field(r, "peer", "%s", sbc_peer_name(c->peer));
 		if (c->dlg[SIDE_CORE] &&
@@ -770,8 +1216,10 @@ int sbc_cmd_show_calls(struct tnd_reply *r, int argc, char **argv)
 int sbc_call_start(void)
 {
 	cancel_poll = sbc_host->timer_new(SBC_SELF, on_cancel_poll, NULL);
-	if (!cancel_poll ||
+	failover_poll = sbc_host->timer_new(SBC_SELF, on_failover_poll, NULL);
+	if (!cancel_poll || !failover_poll ||
 	    sbc_host->timer_start(cancel_poll, 1000, 1000) < 0 ||
+	    sbc_host->timer_start(failover_poll, 250, 250) < 0 ||
 	    sbc_sip->handler_add("INVITE", SIP_HANDLER_CLAIM, "100rel, timer",
 				 on_invite, NULL) < 0)
 		return -ENOMEM;
@@ -783,6 +1231,10 @@ void sbc_call_stop(void)
 	if (cancel_poll) {
 		sbc_host->timer_free(cancel_poll);
 		cancel_poll = NULL;
+	}
+	if (failover_poll) {
+		sbc_host->timer_free(failover_poll);
+		failover_poll = NULL;
 	}
 	sbc_sip->handler_remove(on_invite, NULL);
 	while (calls)

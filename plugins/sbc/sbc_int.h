@@ -28,6 +28,10 @@ TND_PLUGIN_DECLARE(sbc);
 struct sbc_cfg {
 	char *core_next_hop;
 	char *core_domain;
+	char *core_listen;   /* realms by listener (sbc_route.c) */
+	char *core_sources;  /* realms by source address */
+	char *access_domain; /* our host in From on the access side */
+	unsigned long long failover_s;
 	char *access_media_address;
 	char *core_media_address;
 	unsigned long long rate_per_s;
@@ -49,6 +53,7 @@ extern const struct media_service *sbc_media;
 struct sbc_counters {
 	struct tnd_counter *calls, *limited, *failed, *blocked, *refused,
 		*media_timeouts, *relayed;
+	struct tnd_counter *calls_out, *failovers; /* core -> access */
 };
 extern struct sbc_counters sbc_count;
 
@@ -140,5 +145,46 @@ int sbc_cmd_show_peers(struct tnd_reply *r, int argc, char **argv);
 
 /* "UDP 127.0.0.1:5061" of a message -> "127.0.0.1" */
 void sbc_source_addr(const struct sip_message *m, char *out, size_t size);
+
+/* ---- Calls from the core to the access side (sbc_route.c) ---- */
+
+int sbc_route_init(void); /* in init: core_listen, core_sources */
+void sbc_route_fini(void);
+int sbc_route_start(void); /* the sip service is there: check local() */
+/* Whether a new request arrived from the core realm: on a listener of
+ * core_listen, from an address of core_sources, or (neither set) from
+ * core_next_hop's own address and port. */
+bool sbc_from_core(const struct sip_message *m);
+/* The number or user of a Request-URI from the core, for routing:
+ * "tel:+44-20-7946-2001;phone-context=..." and
+ * "sip:+442079462001@host;user=phone" both give "+442079462001" (visual
+ * separators dropped); `host` gets the SIP URI's host ("" for tel:).
+ * Returns 0, or -EINVAL when it is neither a sip:, sips: nor tel: URI. */
+int sbc_route_number(struct sip_text ruri, char *user, size_t usize,
+		     char *host, size_t hsize);
+/* "udp:HOST:PORT" -> "HOST:PORT" (into out). */
+void sbc_hop_hostport(const char *hop, char *out, size_t size);
+
+/* Address lists of [sbc] keys (core_sources), parsed once. */
+struct sbc_nets;
+/* NULL and `bad` set to the faulty word when the text is not a list of
+ * IPv4/IPv6 addresses and prefixes (at most 16); empty text: an empty
+ * list. */
+struct sbc_nets *sbc_nets_parse(const char *text, char *bad, size_t size);
+bool sbc_nets_match(const struct sbc_nets *nets, const char *addr);
+unsigned sbc_nets_count(const struct sbc_nets *nets);
+void sbc_nets_free(struct sbc_nets *nets);
+/* The credentials we answer a peer's 401 / 407 with, false when none. */
+bool sbc_peer_out_auth(const struct sbc_peer *p, const char **user,
+		       const char **password);
+
+/* Outbound digest (RFC 2617 3.2.2, RFC 7616 MD5): the Authorization
+ * (401) or Proxy-Authorization (407) line, CRLF-ended, answering the
+ * challenge in `rsp` for `method` `uri`. Returns 0, -ENOENT (no
+ * challenge), -ENOTSUP (an algorithm or qop other than MD5 / auth),
+ * -ENOSPC. */
+int sbc_auth_answer(const struct sip_message *rsp, const char *method,
+		    const char *uri, const char *user, const char *password,
+		    char *hdr, size_t size);
 
 #endif /* SBC_INT_H */

@@ -30,6 +30,8 @@ struct peer_cfg {
 	unsigned long long cps;
 	char *auth_user;
 	char *auth_password;
+	char *out_user;
+	char *out_password;
 	char *destination;
 	char *prefixes;
 	char *domains;
@@ -73,6 +75,11 @@ static const struct tnd_param peer_params[] = {
 		  "empty: none"),
 	TND_PARAM("auth_password", TND_STR, struct peer_cfg, auth_password,
 		  "", "the digest password of auth_user"),
+	TND_PARAM("out_user", TND_STR, struct peer_cfg, out_user, "",
+		  "digest user name we answer the peer's 401 / 407 to our "
+		  "INVITE with (calls from the core); empty: none"),
+	TND_PARAM("out_password", TND_STR, struct peer_cfg, out_password,
+		  "", "the digest password of out_user"),
 	TND_PARAM("destination", TND_STR, struct peer_cfg, destination, "",
 		  "where calls from the core to this peer go, in order of "
 		  "preference: \"udp:203.0.113.7:5060 tcp:203.0.113.8:5060\""),
@@ -410,4 +417,65 @@ int sbc_cmd_show_peers(struct tnd_reply *r, int argc, char **argv)
 		}
 	}
 	return 0;
+}
+
+bool sbc_peer_out_auth(const struct sbc_peer *p, const char **user,
+		       const char **password)
+{
+	if (!p || !p->cfg.out_user || !p->cfg.out_user[0])
+		return false;
+	*user = p->cfg.out_user;
+	*password = p->cfg.out_password ? p->cfg.out_password : "";
+	return true;
+}
+
+/* ---- Address lists of [sbc] keys (core_sources) ------------------------- */
+
+struct sbc_nets {
+	struct net net[SBC_PEER_NETS];
+	unsigned n;
+};
+
+struct sbc_nets *sbc_nets_parse(const char *text, char *bad, size_t size)
+{
+	struct sbc_nets *nets = calloc(1, sizeof(*nets));
+	char list[512], *save = NULL;
+
+	if (!nets)
+		return NULL;
+	snprintf(list, sizeof(list), "%s", text ? text : "");
+	for (char *tok = strtok_r(list, " ,", &save); tok;
+	     tok = strtok_r(NULL, " ,", &save)) {
+		if (nets->n == SBC_PEER_NETS ||
+		    net_parse(tok, &nets->net[nets->n]) < 0) {
+			snprintf(bad, size, "%s", tok);
+			free(nets);
+			return NULL;
+		}
+		nets->n++;
+	}
+	return nets;
+}
+
+bool sbc_nets_match(const struct sbc_nets *nets, const char *addr)
+{
+	unsigned char bin[16];
+	int family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+
+	if (!nets || inet_pton(family, addr, bin) != 1)
+		return false;
+	for (unsigned k = 0; k < nets->n; k++)
+		if (net_match(&nets->net[k], family, bin))
+			return true;
+	return false;
+}
+
+unsigned sbc_nets_count(const struct sbc_nets *nets)
+{
+	return nets ? nets->n : 0;
+}
+
+void sbc_nets_free(struct sbc_nets *nets)
+{
+	free(nets);
 }
