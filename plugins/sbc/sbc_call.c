@@ -953,16 +953,23 @@ static void out_caller(const struct sip_message *m, char *out, size_t size)
 	}
 	for (unsigned i = 0; sbc_sip->header(m, "P-Asserted-Identity", i,
 					     &v) == 0; i++) {
-		const char *lt = memchr(v.ptr, '<', v.len);
-		struct sip_text uri = v;
+		const char *end = v.ptr + v.len, *lt = v.ptr;
 
-		if (lt) {
-			uri.ptr = lt + 1;
-			uri.len = v.len - (size_t)(uri.ptr - v.ptr);
+		/* "<sip:alice@ims.lab>, <tel:+15550001>": each entry */
+		while ((lt = memchr(lt, '<', (size_t)(end - lt))) != NULL) {
+			const char *gt = memchr(lt + 1, '>', (size_t)(end - lt - 1));
+			struct sip_text uri = {
+				lt + 1, gt ? (size_t)(gt - lt - 1) :
+					     (size_t)(end - lt - 1)
+			};
+
+			lt++;
+
+			if (sbc_route_number(uri, out, size, host,
+					     sizeof(host)) == 0 &&
+			    out[0] == '+')
+				return;
 		}
-		if (sbc_route_number(uri, out, size, host, sizeof(host)) == 0 &&
-		    out[0] == '+')
-			return;
 	}
 	out[0] = '\0';
 	if (sbc_sip->header(m, "From", 0, &v) == 0)

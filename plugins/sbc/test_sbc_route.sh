@@ -1,0 +1,245 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Calls from the core realm to access peers through the SBC. Two realms in
+# a private network namespace: the core on 10.40.0.0/24 (the SBC's core
+# listener 10.40.0.1:5270, named by core_listen), the access side on
+# 10.30.0.0/24 (its listener 10.30.0.1:5260); all addresses on lo. sipp
+# plays the core (an S-CSCF calling a number, with Record-Route and P-
+# headers) and the peers (trunks and PBXs). Checks routing by prefix for
+# tel: and user=phone URIs, 404 for a number no peer has, what the peer
+# receives (nothing of the core: no address, Call-ID, tag, P- header or
+# Record-Route; the asserted number as From), BYE both ways, serial
+# failover (a destination that does not answer, one that answers 503),
+# outbound digest (right and wrong credentials), `sbc show calls`, and
+# that access -> core calls still work. Every sipp run is bounded.
+. "$abs_top_srcdir/tests/integration/lib.sh"
+
+if [ -z "$SBC_IN_NETNS" ]; then
+	if ! unshare -rn true 2>/dev/null; then
+		echo "1..0 # SKIP cannot create a network namespace (unshare -rn)"
+		exit 0
+	fi
+	rm -rf "$WORK"
+	SBC_IN_NETNS=1 exec unshare -rn sh "$0" "$@"
+fi
+if [ -n "$SBC_KEEP_WORK" ]; then # debugging: keep the traces
+	cleanup() {
+		for pid in $NODE_PIDS; do kill -KILL "$pid" 2>/dev/null; done
+		echo "# traces kept in $WORK"
+	}
+fi
+ip link set lo up || { echo "1..0 # SKIP cannot set lo up"; exit 0; }
+for a in 10.30.0.1 10.30.0.2 10.30.0.3 10.40.0.1 10.40.0.2; do
+	ip addr add $a/32 dev lo ||
+		{ echo "1..0 # SKIP cannot add addresses to lo"; exit 0; }
+done
+if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
+	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
+	exit 0
+fi
+SCEN="$SBC_SRCDIR/sipp"
+SOCK="$WORK/sbc.sock"
+plan 23
+
+cat > "$WORK/sbc.conf" <<CONF
+[node]
+name = sbc-route-test
+control_socket = $SOCK
+log_level = info
+[plugins]
+load = sip media sbc
+[sip]
+; the access listener first: replies to sources on no listener's
+; address leave from it (all addresses here are on lo)
+listen = udp:10.30.0.1:5260 udp:10.40.0.1:5270
+[media]
+workers = 1
+pin_workers = no
+rtp_address = 0.0.0.0
+rtp_port_min = 46000
+rtp_port_max = 46999
+[sbc]
+core_listen = udp:10.40.0.1:5270
+core_next_hop = udp:10.40.0.2:5272
+core_domain = core.lab
+access_domain = 10.30.0.1:5260
+access_media_address = 10.30.0.1
+core_media_address = 10.40.0.1
+failover_s = 2
+[sbc-peer pbx]
+address = 10.30.0.2
+destination = udp:10.30.0.2:5280
+prefixes = +44207946
+[sbc-peer pair]
+address = 10.30.0.9
+; the first does not answer: the second takes the call
+destination = udp:10.30.0.2:5290 udp:10.30.0.3:5281
+prefixes = +44207945
+[sbc-peer busy]
+address = 10.30.0.10
+destination = udp:10.30.0.2:5291 udp:10.30.0.3:5282
+prefixes = +44207949
+[sbc-peer trunk]
+address = 10.30.0.8
+destination = udp:10.30.0.2:5283
+prefixes = +44207947
+out_user = trunk
+out_password = s3cret
+[sbc-peer badtrunk]
+address = 10.30.0.7
+destination = udp:10.30.0.2:5284
+prefixes = +44207948
+out_user = trunk
+out_password = wrong
+CONF
+
+if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
+	pass "an SBC node with a core and an access listener starts"
+else
+	fail "an SBC node with a core and an access listener starts"
+	diag "$WORK/sbc.log"; finish
+fi
+
+# peer NAME SCENARIO IP PORT: a sipp uas of the access realm, in the
+# background (uas=PID), ready when it returns
+peer() {
+	"$SIPP" -sf "$SCEN/$2" -t u1 -i "$3" -p "$4" -mp $(($4 + 2000)) \
+		-m 1 -nostdin -timeout 30s -trace_msg \
+		-message_file "$WORK/peer-$1.msg" > "$WORK/peer-$1.out" 2>&1 &
+	uas=$!
+	for _ in $(seq 1 50); do
+		grep -q 'Scenario Screen\|Call-rate' "$WORK/peer-$1.out" \
+			2>/dev/null && break
+		sleep 0.1
+	done
+}
+
+# core NAME SCENARIO TARGET [SIPP ARGS]: the core calls TARGET through
+# the SBC's core listener; sets core_rc
+core() {
+	n=$1 sf=$2 target=$3
+	shift 3
+	"$SIPP" -sf "$SCEN/$sf" -t u1 10.40.0.1:5270 -i 10.40.0.2 -p 5271 \
+		-mp 7000 -key target "$target" -d "${CORE_PAUSE:-1000}" \
+		-cid_str 'COREcid-%u-%p@%s' \
+		-m 1 -nostdin -timeout 30s \
+		-timeout_error -trace_msg -message_file "$WORK/core-$n.msg" \
+		"$@" > "$WORK/core-$n.out" 2>&1
+	core_rc=$?
+}
+
+# peer_done: the uas of the last peer() ended well (bounded wait)
+peer_done() {
+	wait_exit "$uas" 30
+	[ "$rc" = timeout ] && kill "$uas" 2>/dev/null
+	[ "$rc" = 0 ]
+}
+
+stat() {
+	"$TANDEMCTL" -s "$SOCK" --json show stats | tr '{' '\n' |
+		sed -n "s/^\"counter\":\"sbc.$1\",\"value\":\([0-9]*\).*/\1/p"
+}
+
+# ---- a tel: URI routed by prefix to the PBX; the core hangs up ----
+peer pbx sbc_uas_call.xml 10.30.0.2 5280
+CORE_PAUSE=3000 core tel sbc_route_uac_call.xml "tel:+44-20-7946-1234" &
+core_pid=$!
+shown=no
+for _ in $(seq 1 50); do
+	"$TANDEMCTL" -s "$SOCK" sbc show calls > "$WORK/calls.txt" 2>&1
+	grep -q 'direction: *core->access' "$WORK/calls.txt" && { shown=yes; break; }
+	sleep 0.1
+done
+wait "$core_pid"
+core_rc=$?
+check "a call from the core to tel:+44-20-7946-1234 completes (core rc=$core_rc)" \
+	test "$core_rc" = 0
+check "the PBX answered it and took the core's BYE" peer_done
+check "sbc show calls shows its direction and destination" sh -c \
+	"test $shown = yes && grep -q 'destination: *udp:10.30.0.2:5280 sip:+442079461234@10.30.0.2:5280;user=phone' '$WORK/calls.txt'"
+check "the peer got the number as a SIP URI at its own address" \
+	grep -q '^INVITE sip:+442079461234@10.30.0.2:5280;user=phone SIP/2.0' \
+	"$WORK/peer-pbx.msg"
+check "the peer sees the asserted number as From, at the SBC's access address" \
+	grep -q '^From: <sip:+15550001@10.30.0.1:5260;user=phone>;tag=' \
+	"$WORK/peer-pbx.msg"
+check "no core address (10.40.x) reaches the peer" \
+	sh -c "! grep -q '10\.40\.' '$WORK/peer-pbx.msg'"
+check "no core Call-ID, tag, icid or name reaches the peer" \
+	sh -c "! grep -qi 'CORE\|corerealm\|scscf' '$WORK/peer-pbx.msg'"
+check "no P- header or Record-Route reaches the peer" \
+	sh -c "! grep -qi '^\(P-[A-Za-z-]*\|Record-Route\):' '$WORK/peer-pbx.msg'"
+check "the SDP the peer got names the SBC's access address only" sh -c \
+	"grep -q '^c=IN IP4 10.30.0.1' '$WORK/peer-pbx.msg' &&
+	 grep -q '^o=sbc ' '$WORK/peer-pbx.msg'"
+
+# ---- sip:+44...;user=phone; the peer hangs up ----
+peer byes sbc_uas_byes.xml 10.30.0.2 5280
+core byed sbc_route_uac_byed.xml "sip:+442079461235@core.lab;user=phone"
+check "a call to sip:+442079461235@core.lab;user=phone: the peer's BYE reaches the core (rc=$core_rc)" \
+	test "$core_rc" = 0
+check "the peer's side of it ended well" peer_done
+
+# ---- a number no peer routes ----
+core unknown sbc_route_uac_fail.xml "tel:+3312345678"
+check "a number no peer has: 404 to the core" sh -c \
+	"test $core_rc = 0 && grep -q '^SIP/2.0 404' '$WORK/core-unknown.msg'"
+
+# ---- failover: the first destination sends nothing ----
+peer second sbc_uas_call.xml 10.30.0.3 5281
+core failover sbc_route_uac_call.xml "tel:+442079451234"
+check "the first destination silent: the second answers the call (rc=$core_rc)" \
+	test "$core_rc" = 0
+check "the second destination's call ended well" peer_done
+check "the SBC logged the failover to the second destination" \
+	grep -q 'udp:10.30.0.2:5290 sent nothing, trying udp:10.30.0.3:5281' \
+	"$WORK/sbc.log"
+
+# ---- failover: the first destination answers 503 ----
+peer out503 sbc_route_uas_503.xml 10.30.0.2 5291
+out503=$uas
+peer third sbc_uas_call.xml 10.30.0.3 5282
+core failover503 sbc_route_uac_call.xml "tel:+442079491234"
+check "the first destination 503: the second answers (rc=$core_rc)" \
+	sh -c "test $core_rc = 0 && grep -q 'udp:10.30.0.2:5291 answered 503, trying udp:10.30.0.3:5282' '$WORK/sbc.log'"
+peer_done
+uas=$out503
+peer_done
+
+# ---- outbound digest ----
+peer auth sbc_route_uas_auth.xml 10.30.0.2 5283
+core auth sbc_route_uac_call.xml "tel:+442079471234"
+check "a trunk's 401 is answered with the right credentials: the call completes (rc=$core_rc)" \
+	test "$core_rc" = 0
+check "the trunk checked the Authorization (MD5, qop auth, nc, cnonce) and took the call" \
+	sh -c "grep -q '^Authorization: Digest username=\"trunk\", realm=\"trunk.example\", .*qop=auth, nc=00000001, cnonce=\"[0-9a-f]*\", opaque=\"route-test\"' '$WORK/peer-auth.msg' && grep -q '^BYE ' '$WORK/peer-auth.msg'"
+peer_done
+peer badauth sbc_route_uas_auth.xml 10.30.0.2 5284
+core badauth sbc_route_uac_fail.xml "tel:+442079481234"
+check "wrong credentials: the second 401 fails the call, 403 to the core" sh -c \
+	"test $core_rc = 0 && grep -q '^SIP/2.0 403' '$WORK/core-badauth.msg' &&
+	 test \$(grep -c '^INVITE ' '$WORK/peer-badauth.msg') = 2"
+peer_done
+
+# ---- access -> core still ----
+"$SIPP" -sf "$SBC_SRCDIR/sipp/sbc_uas_call.xml" -t u1 -i 10.40.0.2 -p 5272 \
+	-mp 9000 -m 1 -nostdin -timeout 30s -trace_msg \
+	-message_file "$WORK/core-uas.msg" > "$WORK/core-uas.out" 2>&1 &
+uas=$!
+sleep 0.5
+"$SIPP" -sf "$abs_top_srcdir/contrib/sipp/uac_call.xml" -t u1 10.30.0.1:5260 \
+	-s callee -i 10.30.0.2 -p 5285 -mp 9100 -m 1 -nostdin -timeout 30s \
+	-timeout_error > "$WORK/access-uac.out" 2>&1
+access_rc=$?
+check "a call from the access side still goes to the core next hop (rc=$access_rc)" \
+	sh -c "test $access_rc = 0 && grep -q '^INVITE sip:callee@core.lab SIP/2.0' '$WORK/core-uas.msg'"
+peer_done
+
+check "counters: 6 calls towards access peers, 2 failovers ($(stat calls_to_access), $(stat failovers))" \
+	test "$(stat calls_to_access)" = 6 -a "$(stat failovers)" = 2
+
+kill -TERM "$NODE_PID" 2>/dev/null
+wait_exit "$NODE_PID" 20
+check "the SBC stops cleanly (rc=$rc)" test "$rc" = 0
+[ "$tap_failed" -gt 0 ] && tail -n 60 "$WORK/sbc.log" | diag
+finish
