@@ -8,10 +8,13 @@
 #      P-CSCF (127.0.0.1:5060) from 127.0.0.1:5099.
 #   1. IMS -> PBX: alice calls tel:+442079462001, the PBX's tone extension
 #      (1300 Hz), as her tel:+15550001: P-CSCF -> S-CSCF -> its BGCF, the
-#      gateway -> E1. Her audio (test_mgw_rtp) is PCMU playing 1000 Hz.
+#      SBC (conf/lab/sbc.conf) -> gateway -> E1. Her audio (test_mgw_rtp)
+#      is PCMU playing 1000 Hz.
 #   2. PBX -> IMS: extension 2001 dials 0015550001, alice's tel:+15550001:
-#      E1 -> gateway -> I-CSCF -> S-CSCF -> P-CSCF -> alice, who answers
-#      with G.722 playing 1000 Hz; the PBX plays its 1300 Hz.
+#      E1 -> gateway -> SBC -> I-CSCF -> S-CSCF -> P-CSCF -> alice, who
+#      answers with G.722 playing 1000 Hz; the PBX plays its 1300 Hz.
+#   The SBC anchors both calls' RTP; what it logged is shown per call
+#   (a lab without conf/lab/sbc.conf runs the same calls without it).
 #   pbxsim-demo.sh TOP BUILD RUN
 set -u
 top=$1 build=$2 run=$3
@@ -97,6 +100,21 @@ core_trail() {
 		sort -s -k1,1 | cut -c1-120 | sed 's/^/    /'
 }
 
+# The SBC between the gateway and the IMS core, when the lab has one.
+sbc_log="$run/lab-sbc.log"
+sbc_ctl() { "$build/core/tandemctl" -s "$run/lab-sbc.sock" "$@"; }
+sbc_runs() { sbc_ctl show plugins > /dev/null 2>&1; }
+mark_sbc() { sbc_mark=$(wc -c < "$sbc_log" 2>/dev/null || echo 0); }
+# sbc_trail: what the SBC logged about calls since mark_sbc
+sbc_trail() {
+	sbc_runs || return 0
+	echo "  the SBC's log meanwhile:"
+	tail -c +$((sbc_mark + 1)) "$sbc_log" 2>/dev/null |
+		grep -a -E '^[^ ]+ [^ ]+ [a-z]+ sbc: call ' |
+		sed 's/^[^ ]* \([^ ]*\) [a-z]* /\1 /; s/ ([^()]*\.c:[0-9]*)$//' |
+		cut -c1-120 | sed 's/^/    /'
+}
+
 # wait_udp PORT: bounded wait (5 s) until something listens on UDP PORT
 # (sipp or test_mgw_rtp started in the background), so that the first
 # packet toward it is not lost.
@@ -137,6 +155,7 @@ mark=$(wc -l < "$run/pbx.log")
 r1=$!
 wait_udp 42000
 mark_core
+mark_sbc
 sipp -sf "$scen/ims_ue_call_media.xml" -i 127.0.0.1 -p $ue_port -m 1 \
 	-nostdin -timeout 20s -timeout_error -key me alice \
 	-key target tel:+442079462001 -key ppi tel:+15550001 \
@@ -148,6 +167,7 @@ echo "  alice's sipp: $(sed -n 's/^ *Successful call *|.*| *\([0-9]*\) *$/\1/p' 
 wait $r1
 sleep 0.5
 core_trail
+sbc_trail
 ladder "$(last_call)"
 echo
 echo "  heard by alice: $(sed -n 's/^tone_hz=//p' "$run/demo-rtp1.out") Hz"
@@ -171,6 +191,7 @@ r2=$!
 wait_udp 42010
 mark=$(wc -l < "$run/pbx.log")
 mark_core
+mark_sbc
 echo "dial 0015550001 2001" > "$run/pbx.in"
 wait $r2
 echo "hangup" > "$run/pbx.in"
@@ -180,6 +201,7 @@ echo "  alice's sipp: rc=$uas_rc"
 [ $uas_rc = 0 ] || failed="$failed 2"
 sleep 0.5
 core_trail
+sbc_trail
 ladder "$(last_call)"
 echo
 echo "  heard by alice: $(sed -n 's/^tone_hz=//p' "$run/demo-rtp2.out") Hz"
@@ -187,6 +209,13 @@ echo "  heard on the E1: $(tail -n +$((mark + 1)) "$run/pbx.log" |
 	grep '^tone ' | tail -n 1 | cut -d' ' -f3) Hz"
 quality
 ctl log level mgcf info > /dev/null
+if sbc_runs; then
+	echo
+	echo "== the SBC (conf/lab/sbc.conf): its counters"
+	sbc_ctl show stats |
+		grep -E 'sbc\.(calls|calls_to_access|calls_failed|relayed_packets)([^a-z_]|$)' |
+		sed 's/^ */    /'
+fi
 echo
 echo "Logs: $log, $run/ims-*.log, $run/pbx.log; call records: $run/lab-gw-cdr.csv"
 if [ -n "$failed" ]; then

@@ -1,14 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The lab's demo as a test: the lab's IMS core (conf/lab/ims-*.conf), its
-# gateway node (conf/lab/gateway.conf) and PBX (conf/lab/pbx.ini), their
+# gateway node (conf/lab/gateway.conf) and PBX (conf/lab/pbx.ini), the SBC
+# between them (conf/lab/sbc.conf), their
 # /tmp/tandem-lab paths moved into the test's directory, provisioned by
 # contrib/lab.sh's own functions; then contrib/pbxsim/pbxsim-demo.sh
 # (what `contrib/lab.sh demo` runs): alice, an AKA UE, registers through
-# the P-CSCF, calls a PBX extension (P-CSCF -> S-CSCF -> gateway -> E1),
-# and a PBX extension calls her (E1 -> gateway -> I-CSCF -> S-CSCF ->
-# P-CSCF), each printed as a ladder with its media quality. Checks what
-# the demo prints, so the lab keeps working.
+# the P-CSCF, calls a PBX extension (P-CSCF -> S-CSCF -> SBC -> gateway ->
+# E1), and a PBX extension calls her (E1 -> gateway -> SBC -> I-CSCF ->
+# S-CSCF -> P-CSCF), each printed as a ladder with its media quality.
+# Checks what the demo prints, so the lab keeps working, and that both
+# calls crossed the SBC with their RTP anchored there.
 . "$abs_top_srcdir/plugins/mgcf/test_mgcf_lib.sh"
 gw_netns "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
@@ -19,7 +21,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
 	exit 0
 fi
-plan 17
+plan 23
 IMS_PIDS=""
 
 RUN="$WORK/lab"
@@ -27,19 +29,20 @@ top="$WORK/top"
 LAB="$top/conf/lab"
 mkdir -p "$RUN" "$LAB"
 for f in "$abs_top_srcdir"/conf/lab/ims-*.conf \
-	"$abs_top_srcdir"/conf/lab/gateway.conf "$abs_top_srcdir"/conf/lab/pbx.ini; do
+	"$abs_top_srcdir"/conf/lab/gateway.conf "$abs_top_srcdir"/conf/lab/sbc.conf \
+	"$abs_top_srcdir"/conf/lab/pbx.ini; do
 	sed "s|/tmp/tandem-lab|$RUN|g" "$f" > "$LAB/$(basename "$f")"
 done
 sh "$DIA_SRCDIR/diameter-certs.sh" "$RUN/certs" hss.ims.lab icscf.ims.lab \
 	scscf.ims.lab pcscf.ims.lab pcrf.ims.lab pgw.ims.lab > /dev/null
 
 t() {
-	for f in "$LAB"/ims-*.conf "$LAB/gateway.conf"; do
+	for f in "$LAB"/ims-*.conf "$LAB/gateway.conf" "$LAB/sbc.conf"; do
 		"$TANDEMD" --check -c "$f" --plugin-path "$PLUGIN_PATH" \
 			> /dev/null || return 1
 	done
 }
-check "the lab's IMS nodes' and gateway's configurations check" t
+check "the lab's IMS nodes', SBC's and gateway's configurations check" t
 t() {
 	for n in hss scscf icscf pcrf pgw pcscf; do
 		start_node "$LAB/ims-$n.conf" "$RUN/ims-$n.log" || return 1
@@ -57,6 +60,13 @@ else
 	for n in hss scscf icscf pcrf pgw pcscf; do diag "$RUN/ims-$n.log"; done
 	finish
 fi
+if start_node "$LAB/sbc.conf" "$RUN/lab-sbc.log"; then
+	pass "the lab's SBC starts"
+else
+	fail "the lab's SBC starts"
+	diag "$RUN/lab-sbc.log"; finish
+fi
+SBC_PID=$NODE_PID
 if start_node "$LAB/gateway.conf" "$RUN/lab-gw.log"; then
 	pass "the lab gateway starts"
 else
@@ -128,9 +138,24 @@ t() {
 check "both calls' records print a MOS (2.5 or more: media flowed) ($(mos 1), $(mos 2))" t
 check "the packet gateway got a QCI 1 bearer for each call" \
 	test "$(grep -c 'installed: QCI 1' "$RUN/ims-pgw.log")" -ge 2
+check "call 1 crossed the SBC: from its core side to the peer pbx (the gateway)" \
+	has 1 'sbc: call [0-9]*: from the core (127.0.0.1) to peer pbx: sip:+442079462001@127.0.0.1:7060;user=phone'
+check "call 2 crossed the SBC: from the peer pbx to the I-CSCF" \
+	has 2 'sbc: call [0-9]*: from 127.0.0.1 towards sip:+15550001@ims.lab;user=phone'
+sbc_stat() {
+	"$TANDEMCTL" -s "$RUN/lab-sbc.sock" --json show stats | tr '{' '\n' |
+		sed -n "s/^\"counter\":\"sbc.$1\",\"value\":\([0-9]*\).*/\1/p"
+}
+check "the SBC admitted both calls, one of them towards the PBX ($(sbc_stat calls), $(sbc_stat calls_to_access))" \
+	test "$(sbc_stat calls)" = 2 -a "$(sbc_stat calls_to_access)" = 1
+check "the SBC relayed both calls' RTP ($(sbc_stat relayed_packets) packets)" \
+	test "$(sbc_stat relayed_packets)" -gt 100
 kill -TERM "$GW_PID"
 wait_exit "$GW_PID" 15
 check "the lab gateway stops cleanly (rc=$rc)" test "$rc" = 0
+kill -TERM "$SBC_PID"
+wait_exit "$SBC_PID" 15
+check "the lab's SBC stops cleanly (rc=$rc)" test "$rc" = 0
 t() {
 	for pid in $IMS_PIDS; do kill -TERM "$pid"; done
 	for pid in $IMS_PIDS; do
@@ -141,5 +166,6 @@ t() {
 check "the six IMS nodes stop cleanly" t
 [ "$tap_failed" -gt 0 ] && {
 	diag "$WORK/demo.out"; tail -n 40 "$RUN/lab-gw.log" | diag
+	tail -n 40 "$RUN/lab-sbc.log" | diag
 	for f in "$RUN"/ims-*.log "$RUN"/demo-*.out; do diag "$f"; done; }
 finish
