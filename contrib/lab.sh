@@ -6,7 +6,7 @@
 #   contrib/lab.sh status    show each node's plugins
 #   contrib/lab.sh stop      stop every lab node
 #   contrib/lab.sh demo      an IMS UE (alice) and a PBX extension call each
-#                            other through the core and the gateway
+#                            other through the core, the SBC and the gateway
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=/tmp/tandem-lab
@@ -129,6 +129,10 @@ start)
 	echo "  $build/core/tandemctl -c conf/lab/ims-pgw.conf pcef show rules 127.0.0.1"
 	echo "PSTN: the gateway (conf/lab/gateway.conf) and a PBX on its E1;"
 	echo "  calls both ways with a ladder and media quality: contrib/lab.sh demo"
+	echo "SBC: the PBX trunk reaches the IMS core through conf/lab/sbc.conf"
+	echo "  (access side 127.0.0.1:7070 for the gateway, core side 127.0.0.1:7080"
+	echo "  for the S-CSCF's breakout), media anchored on its ports:"
+	echo "  $build/core/tandemctl -c conf/lab/sbc.conf sbc show calls"
 	echo "Stop it with: contrib/lab.sh stop"
 	;;
 demo) sh "$top/contrib/pbxsim/pbxsim-demo.sh" "$top" "$build" "$run" ;;
