@@ -132,6 +132,9 @@ static void uri_user(struct sip_text uri, char *out, size_t size)
 		snprintf(out, size, "anonymous");
 }
 
+struct sbc_out;
+static void sbc_out_free(struct sbc_out *o);
+
 /* RFC 3261 19.1.1: a number in a SIP URI is marked user=phone. */
 static const char *user_param(const char *user)
 {
@@ -155,7 +158,7 @@ static bool reap_one(struct sbc_call *call, bool force)
 		return false; /* MEDIA_EV_STOPPED brings the final counts */
 	if (call->chan)
 		sbc_media->chan_free(call->chan);
-	free(call->out);
+	sbc_out_free(call->out);
 	free(call);
 	return true;
 }
@@ -682,7 +685,20 @@ static bool peer_authenticated(struct sip_request *req, struct sbc_peer *peer,
  * within failover_s) gives way to the next live one; a 401 / 407 is
  * answered once with the peer's out_user credentials.
  */
+/*
+ * One INVITE to a peer's destination: the arg of its dialog, so that an
+ * attempt given up (failover) outlives its call safely: it is ended
+ * (CANCEL, or BYE should it still answer 2xx) and released on its own.
+ */
+struct peer_leg {
+	struct peer_leg *next; /* in `spent` once given up */
+	unsigned call_id;
+	struct sip_dialog *d;
+	bool spent;
+};
+
 struct sbc_out {
+	struct peer_leg *leg; /* the current attempt */
 	char hop[96];	      /* "udp:HOST:PORT" of this attempt */
 	char ruri[256];	      /* the Request-URI towards the peer */
 	char user[128];	      /* its user part (a number, mostly) */
@@ -699,27 +715,84 @@ struct sbc_out {
 };
 
 static struct tnd_timer *failover_poll;
+static struct peer_leg *spent; /* attempts given up, not ended yet */
 static const struct sip_dialog_ops out_core_ops, out_access_ops;
 
-/* A dialog of an attempt that ended, released once the loop has left
- * the callback that reported its end (the layer still holds it there). */
-static void release_dialog(void *arg)
+/* Called by reap_one() once the call's dialogs are released. */
+static void sbc_out_free(struct sbc_out *o)
 {
-	sbc_sip->dialog_release(arg);
+	if (o)
+		free(o->leg);
+	free(o);
+}
+
+/* A leg whose dialog ended, released once the loop has left the
+ * callback that reported its end (the layer still holds it there). */
+static void release_leg(void *arg)
+{
+	struct peer_leg *leg = arg;
+
+	sbc_sip->dialog_release(leg->d);
+	free(leg);
+}
+
+static void release_leg_soon(struct peer_leg *leg)
+{
+	if (sbc_host->call_on_loop(release_leg, leg) < 0)
+		tnd_notice("call %u: a spent dialog is kept", leg->call_id);
+}
+
+static void unlink_spent(struct peer_leg *leg)
+{
+	for (struct peer_leg **pp = &spent; *pp; pp = &(*pp)->next)
+		if (*pp == leg) {
+			*pp = leg->next;
+			return;
+		}
+}
+
+/* A given-up attempt: a late 2xx is ended by BYE (RFC 3261 15), and
+ * the leg goes once its dialog has ended. */
+static void spent_state(struct peer_leg *leg, enum sip_dialog_state state)
+{
+	if (state == SIP_DIALOG_CONFIRMED) {
+		tnd_info("call %u: a destination given up answered late, BYE",
+			 leg->call_id);
+		sbc_sip->dialog_end(leg->d);
+	} else if (state == SIP_DIALOG_ENDED) {
+		unlink_spent(leg);
+		release_leg_soon(leg);
+	}
 }
 
 static void retire_attempt(struct sbc_call *call, bool ended)
 {
-	struct sip_dialog *d = call->dlg[SIDE_ACCESS];
+	struct peer_leg *leg = call->out->leg;
 
+	call->out->leg = NULL;
 	call->dlg[SIDE_ACCESS] = NULL;
 	call->dlg_ended[SIDE_ACCESS] = false;
-	if (!d)
+	if (!leg)
 		return;
-	if (!ended)
-		sbc_sip->dialog_release(d); /* CANCEL once it has a 1xx */
-	else if (sbc_host->call_on_loop(release_dialog, d) < 0)
-		tnd_notice("call %u: a spent dialog is kept", call->id);
+	if (ended) {
+		release_leg_soon(leg);
+		return;
+	}
+	leg->spent = true;
+	leg->next = spent;
+	spent = leg;
+	sbc_sip->dialog_end(leg->d); /* CANCEL, once it has a 1xx */
+}
+
+static void release_spent(void)
+{
+	while (spent) {
+		struct peer_leg *leg = spent;
+
+		spent = leg->next;
+		sbc_sip->dialog_release(leg->d);
+		free(leg);
+	}
 }
 
 /* The Request-URI towards the peer: the number at the destination's
@@ -743,7 +816,12 @@ static int access_invite(struct sbc_call *call, const struct sip_message *m,
 {
 	struct sip_request_spec spec = { .size = sizeof(spec) };
 	struct sbc_out *o = call->out;
+	struct peer_leg *leg = calloc(1, sizeof(*leg));
+	int rc;
 
+	if (!leg)
+		return -ENOMEM;
+	leg->call_id = call->id;
 	spec.method = "INVITE";
 	spec.request_uri = o->ruri;
 	spec.from = o->from;
@@ -758,8 +836,14 @@ static int access_invite(struct sbc_call *call, const struct sip_message *m,
 	spec.forward_of = m; /* the first attempt; then the value it gave */
 	spec.max_forwards = o->max_forwards;
 	o->attempt_ms = sbc_host->now_ms();
-	return sbc_sip->dialog_invite(&spec, &out_access_ops, call,
-				      &call->dlg[SIDE_ACCESS]);
+	rc = sbc_sip->dialog_invite(&spec, &out_access_ops, leg, &leg->d);
+	if (rc < 0) {
+		free(leg);
+		return rc;
+	}
+	o->leg = leg;
+	call->dlg[SIDE_ACCESS] = leg->d;
+	return 0;
 }
 
 /* RFC 3261 22.2: the INVITE again with our credentials, once. */
@@ -870,13 +954,29 @@ static void relay_answer(struct sbc_call *call, int status,
 		tnd_info("call %u: answered by %s", call->id, call->out->hop);
 }
 
+/* The call of a leg that is still its current attempt, else NULL. */
+static struct sbc_call *leg_call(struct peer_leg *leg)
+{
+	struct sbc_call *call;
+
+	if (leg->spent)
+		return NULL;
+	call = call_by_id(leg->call_id);
+	if (!call)
+		call = dead_by_id(leg->call_id);
+	return call && call->dlg[SIDE_ACCESS] == leg->d ? call : NULL;
+}
+
 static void on_peer_state(struct sip_dialog *d, enum sip_dialog_state state,
 			  int status, const struct sip_message *msg, void *arg)
 {
-	struct sbc_call *call = arg;
+	struct sbc_call *call = leg_call(arg);
 
-	if (d != call->dlg[SIDE_ACCESS])
-		return; /* an attempt given up */
+	(void)d;
+	if (!call) {
+		spent_state(arg, state);
+		return;
+	}
 	if (state == SIP_DIALOG_ENDED)
 		call->dlg_ended[SIDE_ACCESS] = true;
 	if (call->state == CALL_ENDING) {
@@ -914,9 +1014,22 @@ static const struct sip_dialog_ops out_core_ops = {
 	.request = on_core_request,
 };
 
+static enum sip_verdict on_peer_request(struct sip_dialog *d,
+					struct sip_request *req, void *arg)
+{
+	struct sbc_call *call = leg_call(arg);
+
+	(void)d;
+	if (!call) {
+		sbc_sip->reply(req, 481, NULL, NULL, NULL, NULL, 0);
+		return SIP_TAKEN;
+	}
+	return relay_request(call, SIDE_ACCESS, req);
+}
+
 static const struct sip_dialog_ops out_access_ops = {
 	.state = on_peer_state,
-	.request = on_access_request,
+	.request = on_peer_request,
 };
 
 /* A destination that sent nothing within failover_s is given up. */
@@ -1247,4 +1360,5 @@ void sbc_call_stop(void)
 	while (calls)
 		call_hangup(calls, 503, "the SBC stops");
 	reap_all(true);
+	release_spent();
 }

@@ -39,7 +39,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SCEN="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 23
+plan 25
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -79,6 +79,11 @@ prefixes = +44207945
 address = 10.30.0.10
 destination = udp:10.30.0.2:5291 udp:10.30.0.3:5282
 prefixes = +44207949
+[sbc-peer late]
+address = 10.30.0.11
+; the first answers 200 only after failover_s, with no 1xx before
+destination = udp:10.30.0.2:5292 udp:10.30.0.3:5283
+prefixes = +44207944
 [sbc-peer trunk]
 address = 10.30.0.8
 destination = udp:10.30.0.2:5283
@@ -206,6 +211,17 @@ peer_done
 uas=$out503
 peer_done
 
+# ---- failover: the first destination answers too late ----
+peer late sbc_route_uas_late.xml 10.30.0.2 5292
+late=$uas
+peer fourth sbc_uas_call.xml 10.30.0.3 5283
+core failoverlate sbc_route_uac_call.xml "tel:+442079441234"
+check "a destination silent for failover_s: the next one takes the call (rc=$core_rc)" \
+	test "$core_rc" = 0
+peer_done
+uas=$late
+check "the destination given up, answering 200 late, gets its ACK and a BYE" peer_done
+
 # ---- outbound digest ----
 peer auth sbc_route_uas_auth.xml 10.30.0.2 5283
 core auth sbc_route_uac_call.xml "tel:+442079471234"
@@ -235,8 +251,8 @@ check "a call from the access side still goes to the core next hop (rc=$access_r
 	sh -c "test $access_rc = 0 && grep -q '^INVITE sip:callee@core.lab SIP/2.0' '$WORK/core-uas.msg'"
 peer_done
 
-check "counters: 6 calls towards access peers, 2 failovers ($(stat calls_to_access), $(stat failovers))" \
-	test "$(stat calls_to_access)" = 6 -a "$(stat failovers)" = 2
+check "counters: 7 calls towards access peers, 3 failovers ($(stat calls_to_access), $(stat failovers))" \
+	test "$(stat calls_to_access)" = 7 -a "$(stat failovers)" = 3
 
 kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20
