@@ -39,7 +39,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SCEN="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 25
+plan 27
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -84,6 +84,11 @@ address = 10.30.0.11
 ; the first answers 200 only after failover_s, with no 1xx before
 destination = udp:10.30.0.2:5292 udp:10.30.0.3:5283
 prefixes = +44207944
+[sbc-peer tcpfirst]
+address = 10.30.0.12
+; nothing listens on the first: the connection is refused at once
+destination = tcp:10.30.0.2:5299 udp:10.30.0.3:5284
+prefixes = +44207943
 [sbc-peer trunk]
 address = 10.30.0.8
 destination = udp:10.30.0.2:5283
@@ -108,7 +113,9 @@ fi
 # peer NAME SCENARIO IP PORT: a sipp uas of the access realm, in the
 # background (uas=PID), ready when it returns
 peer() {
-	"$SIPP" -sf "$SCEN/$2" -t u1 -i "$3" -p "$4" -mp $(($4 + 2000)) \
+	sf="$SCEN/$2"
+	[ -f "$sf" ] || sf="$abs_top_srcdir/contrib/sipp/$2"
+	"$SIPP" -sf "$sf" -t u1 -i "$3" -p "$4" -mp $(($4 + 2000)) \
 		-m 1 -nostdin -timeout 30s -trace_msg \
 		-message_file "$WORK/peer-$1.msg" > "$WORK/peer-$1.out" 2>&1 &
 	uas=$!
@@ -222,6 +229,23 @@ peer_done
 uas=$late
 check "the destination given up, answering 200 late, gets its ACK and a BYE" peer_done
 
+# ---- failover: the first destination's transport fails ----
+peer fifth sbc_uas_call.xml 10.30.0.3 5284
+core failovertcp sbc_route_uac_call.xml "tel:+442079431234"
+# (the sip service reports the refused connection at Timer B, so it is
+# failover_s that moves the call on)
+check "a destination whose TCP connection is refused: the next one takes the call (rc=$core_rc)" \
+	sh -c "test $core_rc = 0 && grep -Eq 'tcp:10.30.0.2:5299 (did not answer|sent nothing), trying udp:10.30.0.3:5284' '$WORK/sbc.log'"
+peer_done
+
+# ---- the core cancels while the peer rings ----
+peer cancel uas_cancel.xml 10.30.0.2 5280
+"$SIPP" -sf "$SCEN/sbc_uac_cancel.xml" -t u1 10.40.0.1:5270 -i 10.40.0.2 \
+	-p 5271 -mp 7000 -s +442079461236 -m 1 -nostdin -timeout 30s \
+	-timeout_error > "$WORK/core-cancel.out" 2>&1
+cancel_rc=$?
+check "the core's CANCEL reaches the peer (CANCEL, 487, ACK) (rc=$cancel_rc)" peer_done
+
 # ---- outbound digest ----
 peer auth sbc_route_uas_auth.xml 10.30.0.2 5283
 core auth sbc_route_uac_call.xml "tel:+442079471234"
@@ -251,8 +275,8 @@ check "a call from the access side still goes to the core next hop (rc=$access_r
 	sh -c "test $access_rc = 0 && grep -q '^INVITE sip:callee@core.lab SIP/2.0' '$WORK/core-uas.msg'"
 peer_done
 
-check "counters: 7 calls towards access peers, 3 failovers ($(stat calls_to_access), $(stat failovers))" \
-	test "$(stat calls_to_access)" = 7 -a "$(stat failovers)" = 3
+check "counters: 9 calls towards access peers, 4 failovers ($(stat calls_to_access), $(stat failovers))" \
+	test "$(stat calls_to_access)" = 9 -a "$(stat failovers)" = 4
 
 kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20
