@@ -685,6 +685,7 @@ static bool peer_authenticated(struct sip_request *req, struct sbc_peer *peer,
  * within failover_s) gives way to the next live one; a 401 / 407 is
  * answered once with the peer's out_user credentials.
  */
+
 /*
  * One INVITE to a peer's destination: the arg of its dialog, so that an
  * attempt given up (failover) outlives its call safely: it is ended
