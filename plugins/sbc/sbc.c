@@ -85,6 +85,8 @@ static enum sip_verdict on_any_request(struct sip_request *req, void *arg)
 	(void)arg;
 	if (method.len == 3 && memcmp(method.ptr, "ACK", 3) == 0)
 		return SIP_DECLINED; /* no transaction to answer */
+	if (sbc_from_core(m))
+		return SIP_DECLINED; /* the core's proxies carry all its users */
 	sbc_source_addr(m, src, sizeof(src));
 	switch (sbc_guard_check(src)) {
 	case GUARD_PASS:

@@ -39,7 +39,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SCEN="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 27
+plan 28
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -66,6 +66,9 @@ access_domain = 10.30.0.1:5260
 access_media_address = 10.30.0.1
 core_media_address = 10.40.0.1
 failover_s = 2
+; a strict source rate: the core's proxies are not held to it
+rate_per_s = 2
+burst = 2
 [sbc-peer pbx]
 address = 10.30.0.2
 destination = udp:10.30.0.2:5280
@@ -116,7 +119,7 @@ peer() {
 	sf="$SCEN/$2"
 	[ -f "$sf" ] || sf="$abs_top_srcdir/contrib/sipp/$2"
 	"$SIPP" -sf "$sf" -t u1 -i "$3" -p "$4" -mp $(($4 + 2000)) \
-		-m 1 -nostdin -timeout 30s -trace_msg \
+		-m "${PEER_CALLS:-1}" -nostdin -timeout 30s -trace_msg \
 		-message_file "$WORK/peer-$1.msg" > "$WORK/peer-$1.out" 2>&1 &
 	uas=$!
 	for _ in $(seq 1 50); do
@@ -134,7 +137,7 @@ core() {
 	"$SIPP" -sf "$SCEN/$sf" -t u1 10.40.0.1:5270 -i 10.40.0.2 -p 5271 \
 		-mp 7000 -key target "$target" -d "${CORE_PAUSE:-1000}" \
 		-cid_str 'COREcid-%u-%p@%s' \
-		-m 1 -nostdin -timeout 30s \
+		-m "${CORE_CALLS:-1}" -r 10 -nostdin -timeout 30s \
 		-timeout_error -trace_msg -message_file "$WORK/core-$n.msg" \
 		"$@" > "$WORK/core-$n.out" 2>&1
 	core_rc=$?
@@ -261,6 +264,13 @@ check "wrong credentials: the second 401 fails the call, 403 to the core" sh -c 
 	 test \$(grep -c '^INVITE ' '$WORK/peer-badauth.msg') = 2"
 peer_done
 
+# ---- the core is not held to the source rate (2/s here) ----
+PEER_CALLS=10 peer burst sbc_uas_call.xml 10.30.0.2 5280
+CORE_CALLS=10 core burst sbc_route_uac_call.xml "tel:+442079461237"
+check "10 calls at 10/s from the core all complete: no source rate for the core (rc=$core_rc, $(stat rate_limited) limited)" \
+	test "$core_rc" = 0 -a "$(stat rate_limited)" = 0
+peer_done
+
 # ---- access -> core still ----
 "$SIPP" -sf "$SBC_SRCDIR/sipp/sbc_uas_call.xml" -t u1 -i 10.40.0.2 -p 5272 \
 	-mp 9000 -m 1 -nostdin -timeout 30s -trace_msg \
@@ -275,8 +285,8 @@ check "a call from the access side still goes to the core next hop (rc=$access_r
 	sh -c "test $access_rc = 0 && grep -q '^INVITE sip:callee@core.lab SIP/2.0' '$WORK/core-uas.msg'"
 peer_done
 
-check "counters: 9 calls towards access peers, 4 failovers ($(stat calls_to_access), $(stat failovers))" \
-	test "$(stat calls_to_access)" = 9 -a "$(stat failovers)" = 4
+check "counters: 19 calls towards access peers, 4 failovers ($(stat calls_to_access), $(stat failovers))" \
+	test "$(stat calls_to_access)" = 19 -a "$(stat failovers)" = 4
 
 kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20
