@@ -39,7 +39,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SCEN="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 28
+plan 30
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -92,6 +92,11 @@ address = 10.30.0.12
 ; nothing listens on the first: the connection is refused at once
 destination = tcp:10.30.0.2:5299 udp:10.30.0.3:5284
 prefixes = +44207943
+[sbc-peer single]
+address = 10.30.0.13
+destination = udp:10.30.0.2:5285
+prefixes = +44207942
+max_calls = 1
 [sbc-peer trunk]
 address = 10.30.0.8
 destination = udp:10.30.0.2:5283
@@ -271,6 +276,14 @@ check "10 calls at 10/s from the core all complete: no source rate for the core 
 	test "$core_rc" = 0 -a "$(stat rate_limited)" = 0
 peer_done
 
+# ---- a peer's max_calls holds for calls to it ----
+peer single sbc_uas_call.xml 10.30.0.2 5285
+CORE_CALLS=2 CORE_PAUSE=3000 core single sbc_route_uac_call.xml "tel:+442079421234"
+check "a peer with max_calls 1: the second call at once meets 503 Peer Limit" \
+	sh -c "grep -q '^SIP/2.0 503 Peer Limit' '$WORK/core-single.msg' &&
+	 grep -q '^Retry-After: 5' '$WORK/core-single.msg'"
+check "the first call to it completes" peer_done
+
 # ---- access -> core still ----
 "$SIPP" -sf "$SBC_SRCDIR/sipp/sbc_uas_call.xml" -t u1 -i 10.40.0.2 -p 5272 \
 	-mp 9000 -m 1 -nostdin -timeout 30s -trace_msg \
@@ -285,8 +298,8 @@ check "a call from the access side still goes to the core next hop (rc=$access_r
 	sh -c "test $access_rc = 0 && grep -q '^INVITE sip:callee@core.lab SIP/2.0' '$WORK/core-uas.msg'"
 peer_done
 
-check "counters: 19 calls towards access peers, 4 failovers ($(stat calls_to_access), $(stat failovers))" \
-	test "$(stat calls_to_access)" = 19 -a "$(stat failovers)" = 4
+check "counters: 20 calls towards access peers, 4 failovers ($(stat calls_to_access), $(stat failovers))" \
+	test "$(stat calls_to_access)" = 20 -a "$(stat failovers)" = 4
 
 kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20
