@@ -112,7 +112,7 @@ sbc_trail() {
 	tail -c +$((sbc_mark + 1)) "$sbc_log" 2>/dev/null |
 		grep -a -E '^[^ ]+ [^ ]+ [a-z]+ sbc: call ' |
 		sed 's/^[^ ]* \([^ ]*\) [a-z]* /\1 /; s/ ([^()]*\.c:[0-9]*)$//' |
-		cut -c1-120 | sed 's/^/    /'
+		cut -c1-140 | sed 's/^/    /'
 }
 
 # wait_udp PORT: bounded wait (5 s) until something listens on UDP PORT
