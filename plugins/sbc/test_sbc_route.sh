@@ -39,7 +39,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SCEN="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 31
+plan 32
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -305,28 +305,37 @@ kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20
 check "the SBC stops cleanly (rc=$rc)" test "$rc" = 0
 
-# ---- the core realm by source address: one listener, core_sources ----
-sed -e 's/^listen = .*/listen = udp:10.30.0.1:5260/' \
-	-e 's|^core_listen = .*|core_sources = 10.40.0.0/24|' \
-	-e "s|^control_socket = .*|control_socket = $WORK/sbc2.sock|" \
-	"$WORK/sbc.conf" > "$WORK/sbc2.conf"
-SOCK="$WORK/sbc2.sock"
-if start_node "$WORK/sbc2.conf" "$WORK/sbc2.log"; then
-	peer sources sbc_uas_call.xml 10.30.0.2 5280
+# alt_node NAME WHAT SED: a second SBC node with one listener (the access
+# one) and the [sbc] lines SED changes; a call from 10.40.0.2:5271 must be
+# taken as from the core and routed to the PBX.
+alt_node() {
+	sed -e 's/^listen = .*/listen = udp:10.30.0.1:5260/' -e '/^core_listen/d' \
+		-e "s|^control_socket = .*|control_socket = $WORK/sbc-$1.sock|" \
+		-e "$3" "$WORK/sbc.conf" > "$WORK/sbc-$1.conf"
+	SOCK="$WORK/sbc-$1.sock"
+	if ! start_node "$WORK/sbc-$1.conf" "$WORK/sbc-$1.log"; then
+		fail "$2: an SBC node with one listener starts"
+		diag "$WORK/sbc-$1.log"
+		return
+	fi
+	peer "$1" sbc_uas_call.xml 10.30.0.2 5280
 	"$SIPP" -sf "$SCEN/sbc_route_uac_call.xml" -t u1 10.30.0.1:5260 \
 		-i 10.40.0.2 -p 5271 -mp 7000 -key target "tel:+442079461238" \
 		-d 500 -m 1 -nostdin -timeout 30s -timeout_error \
-		> "$WORK/core-sources.out" 2>&1
+		> "$WORK/core-$1.out" 2>&1
 	core_rc=$?
 	n=$(stat calls_to_access)
-	check "core_sources: a call from 10.40.0.2 to the only listener is from the core, routed to the PBX (rc=$core_rc, $n)" \
+	check "$2: a call from 10.40.0.2:5271 is from the core, routed to the PBX (rc=$core_rc, $n)" \
 		test "$core_rc" = 0 -a "$n" = 1
 	peer_done
 	kill -TERM "$NODE_PID" 2>/dev/null
 	wait_exit "$NODE_PID" 20
-else
-	fail "core_sources: an SBC node with one listener starts"
-	diag "$WORK/sbc2.log"
-fi
+}
+alt_node sources "core_sources = 10.40.0.0/24" \
+	's|^core_domain = .*|&\ncore_sources = 10.40.0.0/24|'
+# neither key: only core_next_hop's own address and port are the core
+alt_node nexthop "neither core_listen nor core_sources, core_next_hop 10.40.0.2:5271" \
+	's|^core_next_hop = .*|core_next_hop = udp:10.40.0.2:5271|'
+
 [ "$tap_failed" -gt 0 ] && tail -n 60 "$WORK/sbc.log" | diag
 finish
