@@ -23,6 +23,7 @@ struct peer_cfg {
 	unsigned long long cps;
 	char *auth_user;
 	char *auth_password;
+	char *rules;
 };
 
 struct net {
@@ -56,6 +57,9 @@ static const struct tnd_param peer_params[] = {
 		  "empty: none"),
 	TND_PARAM("auth_password", TND_STR, struct peer_cfg, auth_password,
 		  "", "the digest password of auth_user"),
+	TND_PARAM("rules", TND_STR, struct peer_cfg, rules, "",
+		  "its [sbc-rules NAME] (numbers, trust, header actions); "
+		  "empty: [sbc] access_rules"),
 	TND_PARAM_END
 };
 
@@ -139,6 +143,13 @@ static int parse_peer(const char *section, void *arg)
 		(*errors)++;
 		return 0;
 	}
+	if (p->cfg.rules[0] && !sbc_norm_set_exists(p->cfg.rules)) {
+		sbc_host->config_error(section, "rules", "[%s] rules = '%s': "
+				       "no [sbc-rules %s]", section,
+				       p->cfg.rules, p->cfg.rules);
+		(*errors)++;
+		return 0;
+	}
 	p->tokens = (double)p->cfg.cps;
 	npeers++;
 	return 0;
@@ -211,6 +222,11 @@ bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
 	*user = p->cfg.auth_user;
 	*password = p->cfg.auth_password ? p->cfg.auth_password : "";
 	return true;
+}
+
+const char *sbc_peer_rules(const struct sbc_peer *p)
+{
+	return p && p->cfg.rules ? p->cfg.rules : "";
 }
 
 const char *sbc_peer_name(const struct sbc_peer *p)
