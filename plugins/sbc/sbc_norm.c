@@ -1146,12 +1146,71 @@ const char *sbc_norm_peer_rules(const struct sbc_peer *p)
 
 /* ---- Messages of the sip service ------------------------------------------- */
 
+/* One header line's name: lines that continue a value or are no header
+ * give "". */
+static void line_name(const char *line, size_t len, char *name, size_t size)
+{
+	size_t n = 0;
+
+	if (len && line[0] != ' ' && line[0] != '\t')
+		while (n < len && n + 1 < size && line[n] != ':' &&
+		       line[n] != ' ' && line[n] != '\t')
+			n++;
+	if (n >= len || (line[n] != ':' && line[n] != ' ' && line[n] != '\t'))
+		n = 0;
+	memcpy(name, line, n);
+	name[n] = '\0';
+}
+
+/*
+ * A kept request (the INVITE a dialog holds) has no libosip2 message, so
+ * ims_msg_take() found only the names it knows of. The request line and
+ * the header lines lie between the method and the body (text views of
+ * one buffer, sip.h): their names are read there, each value through the
+ * service as for any header.
+ */
+static int take_other_names(const struct sip_message *m, struct ims_msg *in)
+{
+	struct sip_text method = sbc_sip->method(m), body = sbc_sip->body(m);
+	const char *p, *end = body.ptr;
+	char name[64];
+
+	if (!method.ptr || !end || end < method.ptr ||
+	    end - method.ptr > 65536)
+		return 0;
+	p = memchr(method.ptr, '\n', (size_t)(end - method.ptr));
+	while (p && ++p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((nl ? nl : end) - p);
+		struct sip_text v;
+
+		line_name(p, len, name, sizeof(name));
+		/* compact forms (one letter) are names ims_msg knows */
+		if (strlen(name) < 2 || ims_msg_count(in, name))
+			name[0] = '\0';
+		for (unsigned k = 0;
+		     name[0] && sbc_sip->header(m, name, k, &v) == 0; k++) {
+			char *value = strndup(v.ptr, v.len);
+			int rc = value ? ims_msg_add(in, name, value, false) :
+					 -ENOMEM;
+
+			free(value);
+			if (rc < 0)
+				return rc;
+		}
+		p = nl;
+	}
+	return 0;
+}
+
 int sbc_norm_cross(const char *from_rules, enum sbc_norm_dir from,
 		   const char *to_rules, enum sbc_norm_dir to,
 		   const struct sip_message *m, struct sbc_norm_msg *msg)
 {
 	int rc = ims_msg_take(sbc_sip, m, &msg->in);
 
+	if (rc == 0 && !sbc_sip->osip_message(m) && !sbc_sip->status(m))
+		rc = take_other_names(m, &msg->in);
 	if (rc < 0)
 		return rc;
 	rc = sbc_norm_apply(from_rules, from, msg);

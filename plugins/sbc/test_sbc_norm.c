@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_sbc_norm: the normalisation rules of the SBC (sbc_norm.c): E.164
+ * test_sbc_norm (built as test_sbc_norm_unit): the normalisation rules of the SBC (sbc_norm.c): E.164
  * to and from a dialling plan, malformed numbers, rule sets that must be
  * refused with the key at fault, the trust boundary (RFC 3325) and the
  * header / URI actions. Prints TAP.
