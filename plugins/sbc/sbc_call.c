@@ -489,6 +489,10 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 	size_t out_len = 0;
 	int len, rc;
 
+	if (sbc_norm_refresh_only(m)) { /* this leg's own timer */
+		free(meth);
+		return SIP_DECLINED;
+	}
 	if (!meth)
 		return SIP_DECLINED;
 	if (call->pending || call->state == CALL_ENDING) {

@@ -206,6 +206,9 @@ int sbc_norm_from_e164(const char *rules, const char *number, char *out,
  */
 char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
 		     const struct sip_message *m, unsigned *flags);
+/* An UPDATE without an offer: a session refresh of one leg (RFC 4028),
+ * answered there by the sip service, not relayed. */
+bool sbc_norm_refresh_only(const struct sip_message *m);
 
 /* "UDP 127.0.0.1:5061" of a message -> "127.0.0.1" */
 void sbc_source_addr(const struct sip_message *m, char *out, size_t size);

@@ -1251,3 +1251,18 @@ char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
 	sbc_norm_msg_free(&msg);
 	return headers;
 }
+
+/*
+ * RFC 4028 across a B2BUA: each leg's session timer is its own dialog's
+ * (the sip service restarts it when the peer refreshes, and answers an
+ * UPDATE without a body with 200 and Session-Expires when its user
+ * declines it). Relaying such a refresh to the other side would make a
+ * side that has no UPDATE (or no timer) answer 501 for the first one.
+ */
+bool sbc_norm_refresh_only(const struct sip_message *m)
+{
+	struct sip_text method = sbc_sip->method(m);
+
+	return method.len == 6 && memcmp(method.ptr, "UPDATE", 6) == 0 &&
+	       sbc_sip->body(m).len == 0;
+}

@@ -9,6 +9,7 @@
 # Record-Route) while a header its rules copy passes. The core's reliable
 # 183 reaches a caller without 100rel plainly (the core gets its PRACK),
 # and a trusted peer with `100rel = no` likewise, its PAI kept in E.164.
+# The core's session refresh (UPDATE, no body) is answered by the SBC.
 # Rule sets with errors stop `tandemd --check` with file:line. Runs in a
 # network namespace of its own; every sipp run is bounded.
 . "$abs_top_srcdir/tests/integration/lib.sh"
@@ -35,7 +36,7 @@ fi
 SOCK="$WORK/sbc.sock"
 SBC_PORT=5460
 UAS_PORT=5470
-plan 27
+plan 29
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -163,6 +164,11 @@ check "no P-Asserted-Identity, P-Charging-*, Path, Service-Route to it" \
 	sh -c "! grep -qi '^\(P-Asserted-Identity\|P-Charging-[A-Za-z-]*\|Path\|Service-Route\|P-Visited-Network-ID\):' '$WORK/caller-in.txt'"
 check "a header its rules copy passes (X-Custom)" \
 	grep -q '^X-Custom: passed' "$WORK/caller-in.txt"
+check "the core's refresh UPDATE was answered (by the SBC)" \
+	grep -q '^CSeq: 10 UPDATE' "$WORK/core-in.txt"
+check "no UPDATE reached the caller, the core's BYE did" \
+	sh -c "! grep -q '^UPDATE ' '$WORK/caller-in.txt' &&
+	       grep -q '^BYE ' '$WORK/caller-in.txt'"
 
 # ---- a trusted PBX (127.0.0.2) that supports 100rel, 100rel = no ----
 call trusted sbc_norm_uac_trusted.xml 127.0.0.2
