@@ -10,6 +10,7 @@
  *   FROM  trust (RFC 3325 4: keep the P-Asserted-Identity of a trusted
  *         side, replace an untrusted one's by its asserted_identity or
  *         drop it), numbers into E.164, then the set's `in` actions;
+ *         from an untrusted peer no header internal to the IMS enters;
  *   TO    the set's `out` actions, numbers from E.164 into the side's
  *         format, then, towards an access peer, the trust boundary:
  *         P-Asserted-Identity only to a trusted peer, the From of a
@@ -604,25 +605,35 @@ static int act_run(struct sbc_norm_msg *msg, const struct action *a)
 
 /* ---- The two steps ------------------------------------------------------- */
 
+/* RFC 3323 4.2: Privacy is a list of values separated by ';'. */
 static bool privacy_asks(const struct ims_msg *m)
 {
 	const char *v;
 
-	for (unsigned i = 0; (v = ims_msg_get(m, "Privacy", i)); i++)
-		if (strcasestr(v, "id") || strcasestr(v, "header"))
-			return true;
+	for (unsigned i = 0; (v = ims_msg_get(m, "Privacy", i)); i++) {
+		while (*v) {
+			size_t n;
+
+			v += strspn(v, " \t;,");
+			n = strcspn(v, " \t;,");
+			if ((n == 2 && strncasecmp(v, "id", 2) == 0) ||
+			    (n == 6 && strncasecmp(v, "header", 6) == 0))
+				return true;
+			v += n;
+		}
+	}
 	return false;
 }
 
-/* Names the set's `out` actions give one by one (no wildcard): an
- * operator's explicit choice passes the trust boundary. */
-static void explicit_names(const struct rule_set *set, const char **names,
-			   unsigned max)
+/* Names actions give one by one (no wildcard): an operator's explicit
+ * choice passes the trust boundary, PAI excepted (trust decides it). */
+static unsigned explicit_names(const struct action *acts, unsigned nacts,
+			       const char **names, unsigned max)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; set && i < set->nout && n + 1 < max; i++) {
-		const struct action *a = &set->out[i];
+	for (unsigned i = 0; i < nacts && n + 2 < max; i++) {
+		const struct action *a = &acts[i];
 
 		if (a->t.uri == URI_NONE && a->kind != ACT_REMOVE &&
 		    !strpbrk(a->t.name, "*?[") &&
@@ -630,6 +641,14 @@ static void explicit_names(const struct rule_set *set, const char **names,
 			names[n++] = a->t.name;
 	}
 	names[n] = NULL;
+	return n;
+}
+
+/* What the IMS keeps to itself leaves `out`, but for `keep`. */
+static void strip_internal(struct ims_msg *out, const char *const *keep)
+{
+	for (unsigned i = 0; internal_headers[i]; i++)
+		remove_matching(out, internal_headers[i], keep);
 }
 
 /* RFC 3325 4 and 5: what may pass from a side, and what may reach one. */
@@ -660,14 +679,10 @@ static void trust_to_peer(const struct rule_set *set,
 			  struct sbc_norm_msg *msg)
 {
 	const char *keep[SBC_NORM_ACTIONS + 2];
-	bool trusted = set && set->trusted;
+	unsigned n = explicit_names(set ? set->out : NULL, set ? set->nout : 0,
+				    keep, SBC_NORM_ACTIONS + 2);
 
-	explicit_names(set, keep, SBC_NORM_ACTIONS);
-	if (trusted) {
-		unsigned n = 0;
-
-		while (keep[n])
-			n++;
+	if (set && set->trusted) {
 		keep[n++] = PAI;
 		keep[n] = NULL;
 	} else {
@@ -677,8 +692,21 @@ static void trust_to_peer(const struct rule_set *set,
 				 ANONYMOUS_URI);
 		ims_msg_del(&msg->out, PAI);
 	}
-	for (unsigned i = 0; internal_headers[i]; i++)
-		remove_matching(&msg->out, internal_headers[i], keep);
+	strip_internal(&msg->out, keep);
+}
+
+/* An untrusted peer cannot bring in what the core takes on trust
+ * (P-Charging-Vector, P-Served-User...), even through `copy *`. */
+static void trust_from_peer(const struct rule_set *set,
+			    struct sbc_norm_msg *msg)
+{
+	const char *keep[SBC_NORM_ACTIONS + 2];
+	unsigned n = explicit_names(set ? set->in : NULL, set ? set->nin : 0,
+				    keep, SBC_NORM_ACTIONS + 2);
+
+	keep[n++] = PAI; /* ours, from asserted_identity */
+	keep[n] = NULL;
+	strip_internal(&msg->out, keep);
 }
 
 int sbc_norm_apply(const char *rules, enum sbc_norm_dir dir,
@@ -700,6 +728,8 @@ int sbc_norm_apply(const char *rules, enum sbc_norm_dir dir,
 		for (unsigned i = 0; set && i < set->nin; i++)
 			if (act_run(msg, &set->in[i]) == -ENOMEM)
 				return -ENOMEM;
+		if (!core && !(set && set->trusted))
+			trust_from_peer(set, msg);
 		return 0;
 	}
 	for (unsigned i = 0; set && i < set->nout; i++)

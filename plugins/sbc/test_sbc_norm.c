@@ -80,6 +80,8 @@ static void define_sets(void)
 	c.in[5] = "rewrite X-Colour /(bl)ue/\\1ack/i";
 	c.in[6] = "remove ruri.param.tgrp";
 	c.in[7] = "set from.param.user phone";
+	c.in[8] = "copy P-*";
+	c.in[9] = "copy P-Early-Media";
 	c.out[0] = "copy *";
 	c.out[1] = "copy P-Early-Media";
 	c.out[2] = "add X-Out: yes";
@@ -260,6 +262,9 @@ static void test_from_untrusted(void)
 	ims_msg_add(&m.in, "X-Colour", "Blue", false);
 	ims_msg_add(&m.in, "X-Secret-Key", "42", false);
 	ims_msg_add(&m.in, "Via", "SIP/2.0/UDP 203.0.113.7", false);
+	ims_msg_add(&m.in, "P-Charging-Vector", "icid-value=forged", false);
+	ims_msg_add(&m.in, "P-Served-User", "<sip:victim@ims>", false);
+	ims_msg_add(&m.in, "P-Early-Media", "supported", false);
 	ok(sbc_norm_apply("pbx", SBC_NORM_FROM_PEER, &m) == 0 &&
 		   sbc_norm_apply("", SBC_NORM_TO_CORE, &m) == 0,
 	   "an untrusted peer's INVITE crosses");
@@ -277,6 +282,11 @@ static void test_from_untrusted(void)
 	   "copy X-*, then rewrite ignoring case");
 	ok(ims_msg_count(&m.out, "X-Secret-Key") == 0, "remove X-Secret*");
 	ok(ims_msg_count(&m.out, "Via") == 0, "no header of the layer copied");
+	ok(ims_msg_count(&m.out, "P-Charging-Vector") == 0 &&
+		   ims_msg_count(&m.out, "P-Served-User") == 0,
+	   "copy P-* from an untrusted peer: no IMS header enters the core");
+	ok(strcmp(out_get(&m, "P-Early-Media"), "supported") == 0,
+	   "but a P- header its rules name does");
 	hdrs = sbc_norm_headers(&m);
 	ok(hdrs && strstr(hdrs, "X-Trunk: london\r\n") &&
 		   strstr(hdrs, "P-Asserted-Identity: <sip:+442079460000@"),
@@ -377,6 +387,22 @@ static void test_to_peer(void)
 	ok(strcmp(m.from, "sip:anonymous@anonymous.invalid") == 0 &&
 		   ims_msg_count(&m.out, "P-Asserted-Identity") == 0,
 	   "Privacy: id to an untrusted peer: anonymous, no PAI");
+	sbc_norm_msg_free(&m);
+
+	msg_init(&m, "sip:+442079460000@pbx", "sip:+442079460002@pbx", "");
+	ims_msg_add(&m.in, "Privacy", "none", false);
+	sbc_norm_apply("", SBC_NORM_FROM_CORE, &m);
+	sbc_norm_apply("plain", SBC_NORM_TO_PEER, &m);
+	ok(strcmp(m.from, "sip:+442079460002@pbx") == 0,
+	   "Privacy: none leaves the From as it was");
+	sbc_norm_msg_free(&m);
+
+	msg_init(&m, "sip:+442079460000@pbx", "sip:+442079460002@pbx", "");
+	ims_msg_add(&m.in, "Privacy", "user; header ;critical", false);
+	sbc_norm_apply("", SBC_NORM_FROM_CORE, &m);
+	sbc_norm_apply("plain", SBC_NORM_TO_PEER, &m);
+	ok(strcmp(m.from, "sip:anonymous@anonymous.invalid") == 0,
+	   "Privacy: user; header ;critical anonymises the From");
 	sbc_norm_msg_free(&m);
 
 	msg_init(&m, "sip:+442079460000@pbx", "sip:+442079460002@pbx", "");
