@@ -165,7 +165,7 @@ struct sbc_norm_set_cfg {
 	char *area_code, *number_format; /* e164|international|national|local */
 	int trusted;
 	char *asserted_identity;
-	int rel100; /* key "100rel": reliable provisionals to this peer */
+	char *rel100; /* key "100rel": yes (as the core sent), no, always */
 	char *in[SBC_NORM_ACTIONS], *out[SBC_NORM_ACTIONS];
 };
 
@@ -201,11 +201,14 @@ int sbc_norm_from_e164(const char *rules, const char *number, char *out,
 /*
  * A response or in-dialog request `m` crossing from `from_side` of a call
  * of `peer`: the extra header lines for the other side (malloc'd, NULL
- * none), and SIP_REPLY_RELIABLE cleared from *flags (may be NULL) when
- * the access peer's set says `100rel = no`.
+ * none), and *flags (may be NULL) as sbc_norm_reply_flags() says for
+ * the access peer's set.
  */
 char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
 		     const struct sip_message *m, unsigned *flags);
+/* The dialog_reply() flags of a provisional `status` towards a peer of
+ * set `rules`: SIP_REPLY_RELIABLE cleared (100rel = no) or set (always). */
+unsigned sbc_norm_reply_flags(const char *rules, int status, unsigned flags);
 /* An UPDATE without an offer: a session refresh of one leg (RFC 4028),
  * answered there by the sip service, not relayed. */
 bool sbc_norm_refresh_only(const struct sip_message *m);

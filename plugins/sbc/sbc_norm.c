@@ -53,6 +53,8 @@ enum act_kind { ACT_ADD, ACT_COPY, ACT_REMOVE, ACT_SET, ACT_REWRITE };
 enum uri_which { URI_RURI, URI_FROM, URI_TO, URI_PAI, URI_NONE };
 enum uri_part { PART_USER, PART_HOST, PART_PARAM };
 enum number_format { FMT_E164, FMT_INTERNATIONAL, FMT_NATIONAL, FMT_LOCAL };
+/* key "100rel": provisional responses towards the peer */
+enum rel100_mode { REL_AS_CORE, REL_NEVER, REL_ALWAYS };
 
 struct target {
 	enum uri_which uri; /* URI_NONE: a header */
@@ -77,7 +79,8 @@ struct numbering {
 struct rule_set {
 	char name[48];
 	struct numbering num;
-	bool trusted, rel100;
+	bool trusted;
+	enum rel100_mode rel100;
 	char *identity;
 	struct action in[SBC_NORM_ACTIONS], out[SBC_NORM_ACTIONS];
 	unsigned nin, nout;
@@ -764,6 +767,19 @@ char *sbc_norm_headers(const struct sbc_norm_msg *msg)
 	return b.data;
 }
 
+unsigned sbc_norm_reply_flags(const char *rules, int status, unsigned flags)
+{
+	const struct rule_set *set = set_find(rules);
+
+	if (!set || status <= 100 || status >= 200)
+		return flags;
+	if (set->rel100 == REL_NEVER)
+		return flags & ~(unsigned)SIP_REPLY_RELIABLE;
+	if (set->rel100 == REL_ALWAYS) /* the layer checks the peer's support */
+		return flags | SIP_REPLY_RELIABLE;
+	return flags;
+}
+
 int sbc_norm_to_e164(const char *rules, const char *number, char *out,
 		     size_t size)
 {
@@ -1039,7 +1055,15 @@ int sbc_norm_set_add(const char *name, const struct sbc_norm_set_cfg *cfg,
 		return -ENOMEM;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->trusted = cfg->trusted;
-	s->rel100 = cfg->rel100;
+	s->rel100 = !cfg->rel100 || strcmp(cfg->rel100, "yes") == 0 ? REL_AS_CORE :
+		    strcmp(cfg->rel100, "no") == 0 ? REL_NEVER :
+		    strcmp(cfg->rel100, "always") == 0 ? REL_ALWAYS : -1;
+	if ((int)s->rel100 < 0) {
+		*bad_key = "100rel";
+		set_free(s);
+		return fail(err, err_size, "100rel = '%s': yes, no or always",
+			    cfg->rel100);
+	}
 	if (cfg->asserted_identity && cfg->asserted_identity[0]) {
 		struct uri_span sp;
 
@@ -1100,8 +1124,11 @@ static const struct tnd_param set_params[] = {
 	TND_PARAM("asserted_identity", TND_STR, struct sbc_norm_set_cfg,
 		  asserted_identity, "",
 		  "P-Asserted-Identity given to an untrusted peer's calls"),
-	TND_PARAM("100rel", TND_BOOL, struct sbc_norm_set_cfg, rel100, "yes",
-		  "reliable provisional responses to the peer (RFC 3262)"),
+	TND_PARAM("100rel", TND_ENUM, struct sbc_norm_set_cfg, rel100, "yes",
+		  "provisional responses to the peer (RFC 3262): yes, "
+		  "reliable as the core sent them; no, never; always, every "
+		  "one reliable when the peer supports 100rel",
+		  .choices = "yes|no|always"),
 	ACTION_PARAM(in, 1), ACTION_PARAM(in, 2), ACTION_PARAM(in, 3),
 	ACTION_PARAM(in, 4), ACTION_PARAM(in, 5), ACTION_PARAM(in, 6),
 	ACTION_PARAM(in, 7), ACTION_PARAM(in, 8), ACTION_PARAM(in, 9),
@@ -1258,15 +1285,15 @@ char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
 {
 	const char *access = sbc_norm_peer_rules(peer);
 	const char *core = sbc_cfg->core_rules ? sbc_cfg->core_rules : "";
-	const struct rule_set *set = set_find(access);
 	struct sbc_norm_msg msg;
 	char *headers = NULL;
 	int rc;
 
 	memset(&msg, 0, sizeof(msg));
 	if (from_side == SIDE_CORE) {
-		if (flags && set && !set->rel100)
-			*flags &= ~(unsigned)SIP_REPLY_RELIABLE;
+		if (flags)
+			*flags = sbc_norm_reply_flags(access, sbc_sip->status(m),
+						      *flags);
 		rc = sbc_norm_cross(core, SBC_NORM_FROM_CORE, access,
 				    SBC_NORM_TO_PEER, m, &msg);
 	} else {

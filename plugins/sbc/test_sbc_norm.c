@@ -40,7 +40,7 @@ static struct sbc_norm_set_cfg plan(const char *format)
 	c.international_prefix = "00";
 	c.area_code = "20";
 	c.number_format = (char *)format;
-	c.rel100 = 1;
+	c.rel100 = "yes";
 	return c;
 }
 
@@ -90,13 +90,15 @@ static void define_sets(void)
 	/* a trusted interconnect: its identity passes, both ways */
 	c = plan("national");
 	c.trusted = 1;
-	c.rel100 = 0;
+	c.rel100 = "no";
 	c.out[0] = "copy *";
 	rc |= add("trusted", &c, &bad, err);
 
 	memset(&c, 0, sizeof(c));
 	c.number_format = "national";
 	rc |= add("plain", &c, &bad, err);
+	c.rel100 = "always";
+	rc |= add("always", &c, &bad, err);
 	ok(rc == 0, "rule sets are defined");
 	ok(sbc_norm_set_exists("pbx") && !sbc_norm_set_exists("nope"),
 	   "sets are found by name");
@@ -166,6 +168,10 @@ static void test_bad_sets(void)
 	c = plan("national");
 	c.in[0] = "remove ruri.user";
 	bad_set("remove of a user part", "b13", c, "in1", "URI.param");
+	c = plan("national");
+	c.rel100 = "sometimes";
+	bad_set("100rel that is not yes, no, always", "b14", c, "100rel",
+		"yes, no or always");
 	c = plan("national");
 	ok(add("pbx", &c, &bad, err) == -EEXIST, "a second set 'pbx' is "
 						 "refused");
@@ -457,6 +463,20 @@ static void test_malformed(void)
 	sbc_norm_msg_free(&m);
 }
 
+static void test_reply_flags(void)
+{
+	ok(sbc_norm_reply_flags("pbx", 183, SIP_REPLY_RELIABLE) ==
+		   SIP_REPLY_RELIABLE &&
+		   sbc_norm_reply_flags("pbx", 180, 0) == 0,
+	   "100rel = yes: provisionals as the core sent them");
+	ok(sbc_norm_reply_flags("trusted", 183, SIP_REPLY_RELIABLE) == 0,
+	   "100rel = no: never reliable");
+	ok(sbc_norm_reply_flags("always", 180, 0) == SIP_REPLY_RELIABLE &&
+		   sbc_norm_reply_flags("always", 100, 0) == 0 &&
+		   sbc_norm_reply_flags("always", 200, 0) == 0,
+	   "100rel = always: every 101-199 reliable, not 100 or 2xx");
+}
+
 int main(void)
 {
 	define_sets();
@@ -466,6 +486,7 @@ int main(void)
 	test_from_trusted();
 	test_to_peer();
 	test_malformed();
+	test_reply_flags();
 	sbc_norm_unload();
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;

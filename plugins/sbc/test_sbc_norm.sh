@@ -9,7 +9,9 @@
 # Record-Route) while a header its rules copy passes. The core's reliable
 # 183 reaches a caller without 100rel plainly (the core gets its PRACK),
 # and a trusted peer with `100rel = no` likewise, its PAI kept in E.164.
-# The core's session refresh (UPDATE, no body) is answered by the SBC.
+# The core's session refresh (UPDATE, no body) is answered by the SBC. A
+# caller that requires 100rel gets the core's plain 180 reliably
+# (`100rel = always`).
 # Rule sets with errors stop `tandemd --check` with file:line. Runs in a
 # network namespace of its own; every sipp run is bounded.
 . "$abs_top_srcdir/tests/integration/lib.sh"
@@ -36,7 +38,7 @@ fi
 SOCK="$WORK/sbc.sock"
 SBC_PORT=5460
 UAS_PORT=5470
-plan 29
+plan 31
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -77,12 +79,19 @@ number_format = national
 trusted = yes
 100rel = no
 
+; a PBX that requires 100rel, behind a core that rings plainly
+[sbc-rules rel-pbx]
+100rel = always
+
 [sbc-peer pbx]
 address = 127.0.0.1
 rules = pbx
 [sbc-peer trusted]
 address = 127.0.0.2
 rules = trusted-pbx
+[sbc-peer rel]
+address = 127.0.0.3
+rules = rel-pbx
 CONF
 
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
@@ -91,10 +100,10 @@ else
 	fail "an SBC node with rule sets starts"; diag "$WORK/sbc.log"; finish
 fi
 
-# call NAME UAC_SCENARIO SOURCE: one call through the SBC; sets uac_rc,
+# call NAME UAC_SCENARIO SOURCE [UAS_SCENARIO]: one call through the SBC; sets uac_rc,
 # uas_rc, and leaves uac-NAME.msg / uas-NAME.msg (sipp -trace_msg)
 call() {
-	"$SIPP" -sf "$SBC_SRCDIR/sipp/sbc_norm_uas.xml" -t u1 -i 127.0.0.1 \
+	"$SIPP" -sf "$SBC_SRCDIR/sipp/${4:-sbc_norm_uas.xml}" -t u1 -i 127.0.0.1 \
 		-p $UAS_PORT -m 1 -nostdin -timeout 30s -trace_msg \
 		-message_file "$WORK/uas-$1.msg" > "$WORK/uas-$1.out" 2>&1 &
 	uas=$!
@@ -187,6 +196,12 @@ check "the callee's P-Asserted-Identity reaches it, in national format" \
 	"$WORK/caller-in2.txt"
 check "no RSeq reached the caller that supports 100rel" \
 	sh -c "! grep -qi '^RSeq:' '$WORK/caller-in2.txt'"
+
+# ---- a PBX requiring 100rel (127.0.0.3), the core's 180 plain ----
+call rel sbc_norm_uac_rel.xml 127.0.0.3 sbc_norm_uas_ring.xml
+check "100rel = always: the plain 180 reached the caller reliably (RSeq), PRACKed, then cancelled" \
+	test "$uac_rc" = 0
+check "the core's leg was cancelled (200, 487, ACK)" test "$uas_rc" = 0
 
 kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20
