@@ -553,14 +553,26 @@ static void remove_matching(struct ims_msg *out, const char *pattern,
 	}
 }
 
+static bool has_line(const struct ims_msg *m, const char *name,
+		     const char *value)
+{
+	const char *v;
+
+	for (unsigned i = 0; (v = ims_msg_get(m, name, i)); i++)
+		if (strcmp(v, value) == 0)
+			return true;
+	return false;
+}
+
 static int copy_matching(struct sbc_norm_msg *msg, const char *pattern)
 {
 	for (size_t i = 0; i < msg->in.nhdrs; i++) {
 		const struct ims_hdr *h = &msg->in.hdrs[i];
 
 		if (fnmatch(pattern, h->name, FNM_CASEFOLD) != 0 ||
-		    name_in(h->name, layer_headers))
-			continue;
+		    name_in(h->name, layer_headers) ||
+		    has_line(&msg->out, h->name, h->value))
+			continue; /* the dialog's, or copied already */
 		if (ims_msg_add(&msg->out, h->name, h->value, false) < 0)
 			return -ENOMEM;
 	}
@@ -1280,6 +1292,23 @@ int sbc_norm_cross(const char *from_rules, enum sbc_norm_dir from,
 	return rc;
 }
 
+/* Without a set on either side only Privacy crosses (an access peer is
+ * then untrusted: no P-Asserted-Identity either way). The common case
+ * of a node without rules costs no copy of the message. */
+static char *privacy_only(const struct sip_message *m)
+{
+	struct ims_buf b = { 0 };
+	struct sip_text v;
+
+	for (unsigned i = 0; sbc_sip->header(m, "Privacy", i, &v) == 0; i++)
+		ims_buf_printf(&b, "Privacy: %.*s\r\n", (int)v.len, v.ptr);
+	if (b.failed) {
+		ims_buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
 char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
 		     const struct sip_message *m, unsigned *flags)
 {
@@ -1289,6 +1318,8 @@ char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
 	char *headers = NULL;
 	int rc;
 
+	if (!set_find(access) && !set_find(core))
+		return privacy_only(m);
 	memset(&msg, 0, sizeof(msg));
 	if (from_side == SIDE_CORE) {
 		if (flags)

@@ -284,7 +284,8 @@ static void test_from_untrusted(void)
 		   ims_msg_count(&m.out, "P-Asserted-Identity") == 1,
 	   "the untrusted PAI is replaced by the peer's identity");
 	ok(strcmp(out_get(&m, "X-Trunk"), "london") == 0, "add");
-	ok(strcmp(out_get(&m, "X-Colour"), "Black") == 0,
+	ok(strcmp(out_get(&m, "X-Colour"), "Black") == 0 &&
+		   ims_msg_count(&m.out, "X-Colour") == 1,
 	   "copy X-*, then rewrite ignoring case");
 	ok(ims_msg_count(&m.out, "X-Secret-Key") == 0, "remove X-Secret*");
 	ok(ims_msg_count(&m.out, "Via") == 0, "no header of the layer copied");
@@ -298,6 +299,15 @@ static void test_from_untrusted(void)
 		   strstr(hdrs, "P-Asserted-Identity: <sip:+442079460000@"),
 	   "the header lines to send");
 	free(hdrs);
+	sbc_norm_msg_free(&m);
+
+	/* `in` copies X-*, then `out` copies * from the same message */
+	msg_init(&m, "", "", "");
+	ims_msg_add(&m.in, "X-A", "1", false);
+	ok(sbc_norm_apply("pbx", SBC_NORM_FROM_PEER, &m) == 0 &&
+		   sbc_norm_apply("pbx", SBC_NORM_TO_PEER, &m) == 0 &&
+		   ims_msg_count(&m.out, "X-A") == 1,
+	   "a line copied twice is sent once");
 	sbc_norm_msg_free(&m);
 
 	msg_init(&m, "sip:02079460000@h", "sip:02079460001@h", "");
