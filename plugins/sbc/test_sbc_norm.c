@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -487,8 +488,56 @@ static void test_reply_flags(void)
 	   "100rel = always: every 101-199 reliable, not 100 or 2xx");
 }
 
+/*
+ * SBC_NORM_BENCH=N: the cost of one INVITE crossing (12 received header
+ * lines, the pbx set: trust, numbers, 10 actions; then the core step),
+ * printed as a TAP comment. A measurement, not a check.
+ */
+static void bench(long rounds)
+{
+	static const char *const lines[][2] = {
+		{ "Via", "SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bK1" },
+		{ "From", "<sip:79460001@203.0.113.7>;tag=1" },
+		{ "To", "<sip:02079460000@198.51.100.1>" },
+		{ "Call-ID", "a84b4c76e66710@203.0.113.7" },
+		{ "CSeq", "1 INVITE" },
+		{ "Contact", "<sip:79460001@203.0.113.7:5060>" },
+		{ "Max-Forwards", "70" },
+		{ "P-Asserted-Identity", "<sip:+449999@evil.example>" },
+		{ "X-Colour", "blue" },
+		{ "X-Secret-Key", "42" },
+		{ "User-Agent", "PBX 1.0" },
+		{ "Allow", "INVITE, ACK, BYE, CANCEL, UPDATE, PRACK" },
+	};
+	struct timespec t0, t1;
+	double ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long r = 0; r < rounds; r++) {
+		struct sbc_norm_msg m;
+		char *hdrs;
+
+		msg_init(&m, "sip:02079460000@core.lab", "sip:79460001@core.lab",
+			 "sip:02079460000@core.lab");
+		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+			ims_msg_add(&m.in, lines[i][0], lines[i][1], false);
+		sbc_norm_apply("pbx", SBC_NORM_FROM_PEER, &m);
+		sbc_norm_apply("", SBC_NORM_TO_CORE, &m);
+		hdrs = sbc_norm_headers(&m);
+		free(hdrs);
+		sbc_norm_msg_free(&m);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+	     (double)(t1.tv_nsec - t0.tv_nsec);
+	printf("# norm_invite_us=%.2f (%ld rounds)\n", ns / (double)rounds / 1e3,
+	       rounds);
+}
+
 int main(void)
 {
+	const char *rounds = getenv("SBC_NORM_BENCH");
+
 	define_sets();
 	test_bad_sets();
 	test_e164();
@@ -497,6 +546,8 @@ int main(void)
 	test_to_peer();
 	test_malformed();
 	test_reply_flags();
+	if (rounds && atol(rounds) > 0)
+		bench(atol(rounds));
 	sbc_norm_unload();
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;
