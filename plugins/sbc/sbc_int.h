@@ -163,6 +163,7 @@ struct sbc_norm_msg {
 struct sbc_norm_set_cfg {
 	char *country_code, *national_prefix, *international_prefix;
 	char *area_code, *number_format; /* e164|international|national|local */
+	unsigned long long local_length; /* 0: any */
 	int trusted;
 	char *asserted_identity;
 	char *rel100; /* key "100rel": yes (as the core sent), no, always */

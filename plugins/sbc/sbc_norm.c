@@ -72,6 +72,7 @@ struct action {
 
 struct numbering {
 	char cc[4], national[8], international[8], area[8];
+	unsigned local_len; /* digits of a local number; 0: any */
 	enum number_format format;
 	bool on; /* a country code is configured */
 };
@@ -245,7 +246,9 @@ static int uri_set(char *uri, size_t size, enum uri_part part,
 		bool tel = strncasecmp(uri, "tel:", 4) == 0;
 
 		if (!tel && !s.user_len && value && value[0]) {
-			snprintf(text, sizeof(text), "%s@", value);
+			if (snprintf(text, sizeof(text), "%s@", value) >=
+			    (int)sizeof(text))
+				return -ENOSPC;
 			return splice(uri, size, s.user, 0, text);
 		}
 		if (!tel && s.user_len && (!value || !value[0]))
@@ -256,11 +259,10 @@ static int uri_set(char *uri, size_t size, enum uri_part part,
 	if (part == PART_HOST)
 		return strncasecmp(uri, "tel:", 4) == 0 ? -EINVAL :
 		       splice(uri, size, s.host, s.host_len, value ? value : "");
-	if (value)
-		snprintf(text, sizeof(text), ";%s%s%s", param,
-			 value[0] ? "=" : "", value);
-	else
-		text[0] = '\0';
+	text[0] = '\0';
+	if (value && snprintf(text, sizeof(text), ";%s%s%s", param,
+			      value[0] ? "=" : "", value) >= (int)sizeof(text))
+		return -ENOSPC;
 	if (param_find(uri, &s, param, &off, &len) == 0)
 		return splice(uri, size, off, len, text);
 	return value ? splice(uri, size, s.params + s.params_len, 0, text) : 0;
@@ -332,8 +334,8 @@ static int to_e164(const struct numbering *nb, const char *number, char *out,
 		return clean[strlen(nb->national)] ?
 			       e164_done(digits, out, size) : -EINVAL;
 	}
-	if (!nb->area[0])
-		return 0; /* no area: a short code, not a subscriber */
+	if (!nb->area[0] || (nb->local_len && strlen(clean) != nb->local_len))
+		return 0; /* a short code or an extension, not a subscriber */
 	snprintf(digits, sizeof(digits), "%s%s%s", nb->cc, nb->area, clean);
 	return e164_done(digits, out, size);
 }
@@ -353,10 +355,15 @@ static int from_e164(const struct numbering *nb, const char *number,
 		return snprintf(out, size, "%s", clean) < (int)size ? 1 :
 								       -ENOSPC;
 	rest = clean + 1 + strlen(nb->cc);
+	if (starts(clean + 1, nb->cc) && !*rest)
+		return -EINVAL; /* a country code alone */
 	if (nb->format == FMT_INTERNATIONAL || !starts(clean + 1, nb->cc))
 		rc = snprintf(out, size, "%s%s", nb->international, clean + 1);
 	else if (nb->format == FMT_LOCAL && starts(rest, nb->area) &&
-		 rest[strlen(nb->area)]) /* same area: the subscriber number */
+		 rest[strlen(nb->area)] &&
+		 (!nb->local_len ||
+		  strlen(rest + strlen(nb->area)) == nb->local_len))
+		/* same area: the subscriber number */
 		rc = snprintf(out, size, "%s", rest + strlen(nb->area));
 	else
 		rc = snprintf(out, size, "%s%s", nb->national, rest);
@@ -542,11 +549,14 @@ static void remove_matching(struct ims_msg *out, const char *pattern,
 
 		if (fnmatch(pattern, name, FNM_CASEFOLD) == 0 &&
 		    !(keep && name_in(name, keep))) {
-			char copy[64];
+			/* every line of that name goes, none of them before
+			 * i (they matched as well): i is the next one now */
+			char *copy = strdup(name);
 
-			snprintf(copy, sizeof(copy), "%s", name);
+			if (!copy)
+				return;
 			ims_msg_del(out, copy);
-			i = 0;
+			free(copy);
 		} else {
 			i++;
 		}
@@ -1010,6 +1020,12 @@ static int numbering_parse(const struct sbc_norm_set_cfg *cfg,
 		       "area_code", bad_key, err, size) < 0)
 		return -EINVAL;
 	nb->on = nb->cc[0] != '\0';
+	if (cfg->local_length > E164_DIGITS) {
+		*bad_key = "local_length";
+		return fail(err, size, "local_length = %llu: at most %d",
+			    cfg->local_length, E164_DIGITS);
+	}
+	nb->local_len = (unsigned)cfg->local_length;
 	if (nb->on && (!nb->national[0] || !nb->international[0])) {
 		*bad_key = "country_code";
 		return fail(err, size, "country_code needs national_prefix "
@@ -1127,6 +1143,10 @@ static const struct tnd_param set_params[] = {
 		  "prefix of international numbers"),
 	TND_PARAM("area_code", TND_STR, struct sbc_norm_set_cfg, area_code,
 		  "", "area of local numbers (no prefix); empty: none"),
+	TND_PARAM("local_length", TND_UINT, struct sbc_norm_set_cfg,
+		  local_length, "0",
+		  "digits of a local number (8 in London); others without a "
+		  "prefix (extensions) are left alone; 0: any", .max = 15),
 	TND_PARAM("number_format", TND_ENUM, struct sbc_norm_set_cfg,
 		  number_format, "national",
 		  "how numbers reach the peer: e164, international, national "

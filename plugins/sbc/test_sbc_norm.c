@@ -69,6 +69,9 @@ static void define_sets(void)
 	c = plan("national");
 	c.area_code = "";
 	rc |= add("uk-noarea", &c, &bad, err);
+	c = plan("local");
+	c.local_length = 8;
+	rc |= add("uk-len8", &c, &bad, err);
 
 	/* a PBX: untrusted, with an identity, and actions both ways */
 	c = plan("national");
@@ -97,6 +100,10 @@ static void define_sets(void)
 
 	memset(&c, 0, sizeof(c));
 	c.number_format = "national";
+	c.in[0] = "copy X-*";
+	c.in[1] = "remove X-Long*";
+	rc |= add("long", &c, &bad, err);
+	c.in[0] = c.in[1] = NULL;
 	rc |= add("plain", &c, &bad, err);
 	c.rel100 = "always";
 	rc |= add("always", &c, &bad, err);
@@ -170,6 +177,10 @@ static void test_bad_sets(void)
 	c.in[0] = "remove ruri.user";
 	bad_set("remove of a user part", "b13", c, "in1", "URI.param");
 	c = plan("national");
+	c.local_length = 16;
+	bad_set("a local length over 15 digits", "b15", c, "local_length",
+		"at most 15");
+	c = plan("national");
 	c.rel100 = "sometimes";
 	bad_set("100rel that is not yes, no, always", "b14", c, "100rel",
 		"yes, no or always");
@@ -224,6 +235,8 @@ static void test_e164(void)
 	to164("uk-local", "012345678901234567890123456789", -EINVAL, NULL);
 	to164("uk-local", "", 0, NULL);
 	to164("uk-noarea", "79460000", 0, NULL); /* no area: left alone */
+	to164("uk-len8", "79460000", 1, "+442079460000");
+	to164("uk-len8", "201", 0, NULL); /* an extension */
 	to164("", "02079460000", 0, NULL);
 	to164("", "+442079460000", 1, "+442079460000");
 
@@ -233,6 +246,9 @@ static void test_e164(void)
 	from164("uk-national", "+442079460000", 1, "02079460000");
 	from164("uk-intl", "+442079460000", 1, "00442079460000");
 	from164("uk-e164", "+442079460000", 1, "+442079460000");
+	from164("uk-len8", "+442079460000", 1, "79460000");
+	from164("uk-len8", "+4420201", 1, "020201");
+	from164("uk-national", "+44", -EINVAL, NULL);
 	from164("uk-national", "02079460000", 0, NULL);
 	from164("uk-national", "+44abc", -EINVAL, NULL);
 	from164("uk-national", "+4420794600001234567", -EINVAL, NULL);
@@ -445,7 +461,21 @@ static void test_to_peer(void)
 static void test_malformed(void)
 {
 	struct sbc_norm_msg m;
-	char big[400];
+	char big[400], name[200];
+
+	/* names longer than any buffer of the engine */
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memcpy(name, "X-Long", 6);
+	msg_init(&m, "", "", "");
+	ims_msg_add(&m.in, name, "1", false);
+	ims_msg_add(&m.in, name, "2", false);
+	ims_msg_add(&m.in, "X-Short", "3", false);
+	ok(sbc_norm_apply("long", SBC_NORM_FROM_PEER, &m) == 0 &&
+		   ims_msg_count(&m.out, name) == 0 &&
+		   ims_msg_count(&m.out, "X-Short") == 1,
+	   "a 199-character header name is copied and removed");
+	sbc_norm_msg_free(&m);
 
 	msg_init(&m, "garbage", "sip:", "tel:");
 	ims_msg_add(&m.in, "P-Asserted-Identity", "<unterminated", false);

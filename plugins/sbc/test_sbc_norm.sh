@@ -63,6 +63,7 @@ country_code = 44
 national_prefix = 0
 international_prefix = 00
 area_code = 20
+local_length = 8
 number_format = local
 asserted_identity = sip:+442079460000@pbx.example
 in1 = add X-Trunk: london
