@@ -689,9 +689,10 @@ static int trust_from(const struct rule_set *set, bool trusted,
 		for (unsigned i = 0; (v = ims_msg_get(&msg->in, PAI, i)); i++)
 			if (ims_msg_add(&msg->out, PAI, v, false) < 0)
 				return -ENOMEM;
-		return 0;
 	}
-	if (set && set->identity && set->identity[0]) {
+	/* ours replaces an untrusted side's, completes a trusted one's */
+	if (set && set->identity && set->identity[0] &&
+	    !(trusted && ims_msg_count(&msg->out, PAI))) {
 		char line[SBC_NORM_URI + 2];
 
 		snprintf(line, sizeof(line), "<%s>", set->identity);
@@ -1185,6 +1186,12 @@ static int parse_set(const char *section, void *arg)
 	int rc;
 
 	name += strspn(name, " ");
+	if (!*name) {
+		sbc_host->config_error(section, NULL, "[%s]: a rule set is "
+				       "[sbc-rules NAME]", section);
+		(*errors)++;
+		return 0;
+	}
 	memset(&cfg, 0, sizeof(cfg));
 	if (sbc_host->parse_section(section, set_params, &cfg) < 0) {
 		(*errors)++;

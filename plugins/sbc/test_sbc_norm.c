@@ -97,6 +97,8 @@ static void define_sets(void)
 	c.rel100 = "no";
 	c.out[0] = "copy *";
 	rc |= add("trusted", &c, &bad, err);
+	c.asserted_identity = "tel:+442079460009";
+	rc |= add("trusted-id", &c, &bad, err);
 
 	memset(&c, 0, sizeof(c));
 	c.number_format = "national";
@@ -354,6 +356,13 @@ static void test_from_trusted(void)
 		  "<tel:+442079460001>") == 0,
 	   "its tel URI too");
 	ok(strcmp(out_get(&m, "Privacy"), "id") == 0, "Privacy crosses");
+	sbc_norm_msg_free(&m);
+
+	msg_init(&m, "sip:02079460000@h", "sip:x@h", "sip:y@h");
+	sbc_norm_apply("trusted-id", SBC_NORM_FROM_PEER, &m);
+	ok(strcmp(out_get(&m, "P-Asserted-Identity"), "<tel:+442079460009>") ==
+		   0,
+	   "a trusted peer without a PAI gets its asserted_identity");
 	sbc_norm_msg_free(&m);
 }
 
