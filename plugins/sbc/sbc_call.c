@@ -578,13 +578,17 @@ static int core_invite(struct sbc_call *call, const struct sip_message *m,
 	int rc;
 
 	memset(&nm, 0, sizeof(nm));
-	uri_user(sbc_sip->request_uri(m), user, sizeof(user));
+	/* sip, sips and tel URIs: a PBX may call from tel:02079460001 */
+	if (sbc_norm_user_of(sbc_sip->request_uri(m), user, sizeof(user)) < 0)
+		uri_user(sbc_sip->request_uri(m), user, sizeof(user));
 	snprintf(tuser, sizeof(tuser), "%s", user);
 	/* the caller's identity crosses, its address does not */
-	if (sbc_sip->header(m, "From", 0, &hdr) == 0)
+	if (sbc_sip->header(m, "From", 0, &hdr) == 0 &&
+	    sbc_norm_user_of(hdr, fuser, sizeof(fuser)) < 0)
 		uri_user(hdr, fuser, sizeof(fuser));
-	if (sbc_sip->header(m, "To", 0, &hdr) == 0)
-		uri_user(hdr, tuser, sizeof(tuser));
+	if (sbc_sip->header(m, "To", 0, &hdr) == 0 &&
+	    sbc_norm_user_of(hdr, tuser, sizeof(tuser)) < 0)
+		snprintf(tuser, sizeof(tuser), "%s", user);
 	snprintf(nm.ruri, sizeof(nm.ruri), "sip:%s@%s", user,
 		 sbc_cfg->core_domain);
 	snprintf(nm.from, sizeof(nm.from), "sip:%s@%s", fuser,

@@ -191,6 +191,10 @@ int sbc_norm_cross(const char *from_rules, enum sbc_norm_dir from,
 char *sbc_norm_headers(const struct sbc_norm_msg *msg);
 void sbc_norm_msg_free(struct sbc_norm_msg *msg);
 
+/* The user part of a sip/sips URI or the number of a tel URI in a
+ * Request-URI or a From / To value ("Bob" <tel:+44...>;tag=1): 0,
+ * -ENOENT (none), -EINVAL (not such a URI), -ENOSPC. */
+int sbc_norm_user_of(struct sip_text value, char *out, size_t size);
 /* The set of a peer: its `rules`, else [sbc] access_rules ("" none). */
 const char *sbc_norm_peer_rules(const struct sbc_peer *p);
 /* E.164 <-> a set's dialling format, for one number (the unit test):

@@ -803,6 +803,28 @@ unsigned sbc_norm_reply_flags(const char *rules, int status, unsigned flags)
 	return flags;
 }
 
+int sbc_norm_user_of(struct sip_text value, char *out, size_t size)
+{
+	char text[IMS_HDR_MAX], uri[SBC_NORM_URI];
+	size_t off, len;
+
+	if (value.len >= sizeof(text))
+		return -ENOSPC;
+	memcpy(text, value.ptr, value.len);
+	text[value.len] = '\0';
+	if (value_uri(text, &off, &len) < 0 || len >= sizeof(uri))
+		return -EINVAL;
+	memcpy(uri, text + off, len);
+	uri[len] = '\0';
+	if (strncasecmp(uri, "sip:", 4) != 0 &&
+	    strncasecmp(uri, "sips:", 5) != 0 &&
+	    strncasecmp(uri, "tel:", 4) != 0)
+		return -EINVAL;
+	if (uri_get(uri, PART_USER, NULL, out, size) < 0)
+		return -ENOSPC;
+	return out[0] ? 0 : -ENOENT;
+}
+
 int sbc_norm_to_e164(const char *rules, const char *number, char *out,
 		     size_t size)
 {

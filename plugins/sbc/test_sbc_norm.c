@@ -467,6 +467,31 @@ static void test_to_peer(void)
 	sbc_norm_msg_free(&m);
 }
 
+static void user_of(const char *value, int want_rc, const char *want)
+{
+	struct sip_text t = { value, strlen(value) };
+	char out[64] = "", label[200];
+	int rc = sbc_norm_user_of(t, out, sizeof(out));
+
+	snprintf(label, sizeof(label), "user of '%s': '%s' (%d)", value, out,
+		 rc);
+	ok(rc == want_rc && (!want || strcmp(out, want) == 0), label);
+}
+
+static void test_user_of(void)
+{
+	user_of("<sip:79460001@203.0.113.7:5061>;tag=1", 0, "79460001");
+	user_of("\"Bob\" <tel:02079460001;phone-context=+44>", 0,
+		"02079460001");
+	user_of("sip:02079460000@sbc:5060", 0, "02079460000");
+	user_of("tel:+442079460000", 0, "+442079460000");
+	user_of("<sips:alice@example.com>", 0, "alice");
+	user_of("<sip:example.com>", -ENOENT, NULL);
+	user_of("<mailto:a@b>", -EINVAL, NULL);
+	user_of("<sip:unterminated", -EINVAL, NULL);
+	user_of("", -EINVAL, NULL);
+}
+
 static void test_malformed(void)
 {
 	struct sbc_norm_msg m;
@@ -583,6 +608,7 @@ int main(void)
 	test_from_untrusted();
 	test_from_trusted();
 	test_to_peer();
+	test_user_of();
 	test_malformed();
 	test_reply_flags();
 	if (rounds && atol(rounds) > 0)

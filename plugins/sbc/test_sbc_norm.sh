@@ -38,7 +38,7 @@ fi
 SOCK="$WORK/sbc.sock"
 SBC_PORT=5460
 UAS_PORT=5470
-plan 31
+plan 32
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -189,6 +189,8 @@ received "$WORK/uac-trusted.msg" > "$WORK/caller-in2.txt"
 check "the traces hold the core's INVITE and the caller's 183" \
 	sh -c "grep -q '^INVITE ' '$WORK/core-in2.txt' &&
 	       grep -q '^SIP/2.0 183' '$WORK/caller-in2.txt'"
+check "its tel: From (national) reaches the core in E.164" \
+	grep -q '^From: <sip:+442079460006@' "$WORK/core-in2.txt"
 check "its P-Asserted-Identity is kept, in E.164" \
 	grep -q '^P-Asserted-Identity: <sip:+442079460005@trusted-pbx.example>' \
 	"$WORK/core-in2.txt"
