@@ -483,13 +483,19 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 {
 	const struct sip_message *m = sbc_sip->request_message(req);
 	struct sip_text method = sbc_sip->method(m), body;
-	char *meth = text_dup(method), *ctype = NULL, *extra;
+	/* the peer's rules: a refresh stays on its leg, UPDATE may become
+	 * a re-INVITE for a peer without it */
+	enum sbc_norm_adapt adapt = sbc_norm_adapt(
+		call->peer, side, m, call->state == CALL_CONFIRMED);
+	char *meth = adapt == SBC_NORM_REINVITE ? strdup("INVITE") :
+						  text_dup(method);
+	char *ctype = NULL, *extra;
 	char sdp[SBC_SDP_MAX];
 	const void *out = NULL;
 	size_t out_len = 0;
 	int len, rc;
 
-	if (sbc_norm_refresh_only(m)) { /* this leg's own timer */
+	if (adapt == SBC_NORM_LOCAL) { /* the sip service answers it */
 		free(meth);
 		return SIP_DECLINED;
 	}

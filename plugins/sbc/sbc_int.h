@@ -164,7 +164,7 @@ struct sbc_norm_set_cfg {
 	char *country_code, *national_prefix, *international_prefix;
 	char *area_code, *number_format; /* e164|international|national|local */
 	unsigned long long local_length; /* 0: any */
-	int trusted;
+	int trusted, update;
 	char *asserted_identity;
 	char *rel100; /* key "100rel": yes (as the core sent), no, always */
 	char *in[SBC_NORM_ACTIONS], *out[SBC_NORM_ACTIONS];
@@ -214,9 +214,19 @@ char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
 /* The dialog_reply() flags of a provisional `status` towards a peer of
  * set `rules`: SIP_REPLY_RELIABLE cleared (100rel = no) or set (always). */
 unsigned sbc_norm_reply_flags(const char *rules, int status, unsigned flags);
-/* An UPDATE without an offer: a session refresh of one leg (RFC 4028),
- * answered there by the sip service, not relayed. */
-bool sbc_norm_refresh_only(const struct sip_message *m);
+/* What to do with an in-dialog request `m` from `from_side` of a call
+ * of `peer` (`confirmed`: the 2xx has gone): relay it; leave it to the
+ * sip service (an UPDATE without an offer: a refresh of that leg's
+ * session timer, RFC 4028); or send it on as a re-INVITE (an UPDATE
+ * with an offer for a peer whose set says `update = no`). */
+enum sbc_norm_adapt {
+	SBC_NORM_RELAY,
+	SBC_NORM_LOCAL,
+	SBC_NORM_REINVITE,
+};
+enum sbc_norm_adapt sbc_norm_adapt(const struct sbc_peer *peer,
+				   unsigned from_side,
+				   const struct sip_message *m, bool confirmed);
 
 /* "UDP 127.0.0.1:5061" of a message -> "127.0.0.1" */
 void sbc_source_addr(const struct sip_message *m, char *out, size_t size);

@@ -80,7 +80,7 @@ struct numbering {
 struct rule_set {
 	char name[48];
 	struct numbering num;
-	bool trusted;
+	bool trusted, update;
 	enum rel100_mode rel100;
 	char *identity;
 	struct action in[SBC_NORM_ACTIONS], out[SBC_NORM_ACTIONS];
@@ -1106,6 +1106,7 @@ int sbc_norm_set_add(const char *name, const struct sbc_norm_set_cfg *cfg,
 		return -ENOMEM;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->trusted = cfg->trusted;
+	s->update = cfg->update;
 	s->rel100 = !cfg->rel100 || strcmp(cfg->rel100, "yes") == 0 ? REL_AS_CORE :
 		    strcmp(cfg->rel100, "no") == 0 ? REL_NEVER :
 		    strcmp(cfg->rel100, "always") == 0 ? REL_ALWAYS : -1;
@@ -1184,6 +1185,9 @@ static const struct tnd_param set_params[] = {
 		  "reliable as the core sent them; no, never; always, every "
 		  "one reliable when the peer supports 100rel",
 		  .choices = "yes|no|always"),
+	TND_PARAM("update", TND_BOOL, struct sbc_norm_set_cfg, update, "yes",
+		  "the peer takes UPDATE (RFC 3311); no: an offer in UPDATE "
+		  "from the core reaches it as a re-INVITE"),
 	ACTION_PARAM(in, 1), ACTION_PARAM(in, 2), ACTION_PARAM(in, 3),
 	ACTION_PARAM(in, 4), ACTION_PARAM(in, 5), ACTION_PARAM(in, 6),
 	ACTION_PARAM(in, 7), ACTION_PARAM(in, 8), ACTION_PARAM(in, 9),
@@ -1395,11 +1399,23 @@ char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
  * UPDATE without a body with 200 and Session-Expires when its user
  * declines it). Relaying such a refresh to the other side would make a
  * side that has no UPDATE (or no timer) answer 501 for the first one.
+ * An UPDATE with an offer from the core towards a peer whose set says
+ * `update = no` goes as a re-INVITE once the call is confirmed (RFC 3311
+ * 5.1: both carry an offer; only UPDATE may come early).
  */
-bool sbc_norm_refresh_only(const struct sip_message *m)
+enum sbc_norm_adapt sbc_norm_adapt(const struct sbc_peer *peer,
+				   unsigned from_side,
+				   const struct sip_message *m, bool confirmed)
 {
 	struct sip_text method = sbc_sip->method(m);
+	const struct rule_set *set;
 
-	return method.len == 6 && memcmp(method.ptr, "UPDATE", 6) == 0 &&
-	       sbc_sip->body(m).len == 0;
+	if (method.len != 6 || memcmp(method.ptr, "UPDATE", 6) != 0)
+		return SBC_NORM_RELAY;
+	if (sbc_sip->body(m).len == 0)
+		return SBC_NORM_LOCAL;
+	set = set_find(sbc_norm_peer_rules(peer));
+	if (from_side == SIDE_CORE && confirmed && set && !set->update)
+		return SBC_NORM_REINVITE;
+	return SBC_NORM_RELAY;
 }

@@ -42,6 +42,7 @@ static struct sbc_norm_set_cfg plan(const char *format)
 	c.area_code = "20";
 	c.number_format = (char *)format;
 	c.rel100 = "yes";
+	c.update = 1;
 	return c;
 }
 

@@ -11,7 +11,8 @@
 # and a trusted peer with `100rel = no` likewise, its PAI kept in E.164.
 # The core's session refresh (UPDATE, no body) is answered by the SBC. A
 # caller that requires 100rel gets the core's plain 180 reliably
-# (`100rel = always`).
+# (`100rel = always`); a peer without UPDATE gets the core's UPDATE with
+# an offer as a re-INVITE (`update = no`).
 # Rule sets with errors stop `tandemd --check` with file:line. Runs in a
 # network namespace of its own; every sipp run is bounded.
 . "$abs_top_srcdir/tests/integration/lib.sh"
@@ -38,7 +39,7 @@ fi
 SOCK="$WORK/sbc.sock"
 SBC_PORT=5460
 UAS_PORT=5470
-plan 32
+plan 35
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -84,6 +85,10 @@ trusted = yes
 [sbc-rules rel-pbx]
 100rel = always
 
+; a PBX without UPDATE
+[sbc-rules noupdate-pbx]
+update = no
+
 [sbc-peer pbx]
 address = 127.0.0.1
 rules = pbx
@@ -93,6 +98,9 @@ rules = trusted-pbx
 [sbc-peer rel]
 address = 127.0.0.3
 rules = rel-pbx
+[sbc-peer noupdate]
+address = 127.0.0.4
+rules = noupdate-pbx
 CONF
 
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
@@ -205,6 +213,17 @@ call rel sbc_norm_uac_rel.xml 127.0.0.3 sbc_norm_uas_ring.xml
 check "100rel = always: the plain 180 reached the caller reliably (RSeq), PRACKed, then cancelled" \
 	test "$uac_rc" = 0
 check "the core's leg was cancelled (200, 487, ACK)" test "$uas_rc" = 0
+
+# ---- a PBX without UPDATE (127.0.0.4): the core holds by UPDATE ----
+call noupdate sbc_norm_uac_noupdate.xml 127.0.0.4 sbc_norm_uas_update.xml
+check "update = no: the core's UPDATE reached the caller as a re-INVITE (a=sendonly)" \
+	test "$uac_rc" = 0
+check "the caller's answer (a=recvonly) reached the core in the 200 to its UPDATE" \
+	test "$uas_rc" = 0
+received "$WORK/uac-noupdate.msg" > "$WORK/caller-in4.txt"
+check "no UPDATE reached the caller without UPDATE" \
+	sh -c "grep -c '^INVITE ' '$WORK/caller-in4.txt' | grep -q 1 &&
+	       ! grep -q '^UPDATE ' '$WORK/caller-in4.txt'"
 
 kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20
