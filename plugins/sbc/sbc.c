@@ -103,6 +103,8 @@ static const struct tnd_command sbc_commands[] = {
 	  sbc_cmd_show_peers },
 	{ "sbc show blocked", NULL, "sources blocked now, why and how long",
 	  sbc_cmd_show_blocked },
+	{ "sbc show rules", NULL, "normalisation rule sets: trust, numbers, "
+	  "actions", sbc_cmd_show_rules },
 	{ "sbc unblock", "ADDR", "lift the block of a source address",
 	  sbc_cmd_unblock },
 	TND_COMMAND_END

@@ -195,6 +195,8 @@ void sbc_norm_msg_free(struct sbc_norm_msg *msg);
  * Request-URI or a From / To value ("Bob" <tel:+44...>;tag=1): 0,
  * -ENOENT (none), -EINVAL (not such a URI), -ENOSPC. */
 int sbc_norm_user_of(struct sip_text value, char *out, size_t size);
+/* `sbc show rules`: each set's trust, numbering and action counts. */
+int sbc_cmd_show_rules(struct tnd_reply *r, int argc, char **argv);
 /* The set of a peer: its `rules`, else [sbc] access_rules ("" none). */
 const char *sbc_norm_peer_rules(const struct sbc_peer *p);
 /* E.164 <-> a set's dialling format, for one number (the unit test):

@@ -1266,6 +1266,40 @@ const char *sbc_norm_peer_rules(const struct sbc_peer *p)
 	return sbc_cfg && sbc_cfg->access_rules ? sbc_cfg->access_rules : "";
 }
 
+int sbc_cmd_show_rules(struct tnd_reply *r, int argc, char **argv)
+{
+	static const char *const formats[] = { "e164", "international",
+					       "national", "local" };
+	static const char *const rel[] = { "yes", "no", "always" };
+
+	(void)argv;
+	if (argc)
+		return sbc_host->reply_error(r, "sbc show rules takes no "
+						"arguments");
+	for (unsigned i = 0; i < nsets; i++) {
+		const struct rule_set *set = sets[i];
+
+		sbc_host->reply_record(r);
+		sbc_host->reply_field(r, "name", "%s", set->name);
+		sbc_host->reply_field(r, "trusted", "%s",
+				      set->trusted ? "yes" : "no");
+		sbc_host->reply_field(r, "country_code", "%s",
+				      set->num.on ? set->num.cc : "-");
+		sbc_host->reply_field(r, "area_code", "%s",
+				      set->num.area[0] ? set->num.area : "-");
+		sbc_host->reply_field(r, "number_format", "%s",
+				      formats[set->num.format]);
+		sbc_host->reply_field(r, "identity", "%s",
+				      set->identity ? set->identity : "-");
+		sbc_host->reply_field(r, "100rel", "%s", rel[set->rel100]);
+		sbc_host->reply_field(r, "update", "%s",
+				      set->update ? "yes" : "no");
+		sbc_host->reply_field_num(r, "in_actions", set->nin);
+		sbc_host->reply_field_num(r, "out_actions", set->nout);
+	}
+	return 0;
+}
+
 /* ---- Messages of the sip service ------------------------------------------- */
 
 /* One header line's name: lines that continue a value or are no header

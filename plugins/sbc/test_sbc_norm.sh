@@ -39,7 +39,7 @@ fi
 SOCK="$WORK/sbc.sock"
 SBC_PORT=5460
 UAS_PORT=5470
-plan 35
+plan 36
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -224,6 +224,11 @@ received "$WORK/uac-noupdate.msg" > "$WORK/caller-in4.txt"
 check "no UPDATE reached the caller without UPDATE" \
 	sh -c "grep -c '^INVITE ' '$WORK/caller-in4.txt' | grep -q 1 &&
 	       ! grep -q '^UPDATE ' '$WORK/caller-in4.txt'"
+
+rules=$("$TANDEMCTL" -s "$SOCK" --json sbc show rules)
+check "sbc show rules lists the sets" \
+	sh -c "echo '$rules' | grep -q '\"name\":\"pbx\",\"trusted\":\"no\",\"country_code\":\"44\",\"area_code\":\"20\",\"number_format\":\"local\"' &&
+	       echo '$rules' | grep -q '\"name\":\"noupdate-pbx\".*\"update\":\"no\"'"
 
 kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20
