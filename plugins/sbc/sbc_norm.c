@@ -257,8 +257,10 @@ static int uri_set(char *uri, size_t size, enum uri_part part,
 			      value ? value : "");
 	}
 	if (part == PART_HOST)
-		return strncasecmp(uri, "tel:", 4) == 0 ? -EINVAL :
-		       splice(uri, size, s.host, s.host_len, value ? value : "");
+		return strncasecmp(uri, "tel:", 4) == 0 ?
+			       -EINVAL :
+			       splice(uri, size, s.host, s.host_len,
+				      value ? value : "");
 	text[0] = '\0';
 	if (value && snprintf(text, sizeof(text), ";%s%s%s", param,
 			      value[0] ? "=" : "", value) >= (int)sizeof(text))
@@ -491,7 +493,8 @@ static int regex_sub(const regex_t *re, const char *repl, const char *in,
 			const regmatch_t *g = &m[r[1] - '0'];
 
 			if (g->rm_so >= 0)
-				PUT(in + g->rm_so, (size_t)(g->rm_eo - g->rm_so));
+				PUT(in + g->rm_so,
+				    (size_t)(g->rm_eo - g->rm_so));
 			r++;
 		} else {
 			if (r[0] == '\\' && r[1])
@@ -843,7 +846,7 @@ int sbc_norm_from_e164(const char *rules, const char *number, char *out,
 	return from_e164(set ? &set->num : &none, number, out, size);
 }
 
-/* ---- Parsing a set --------------------------------------------------------- */
+/* ---- Parsing a set ------------------------------------------------------- */
 
 static int fail(char *err, size_t size, const char *fmt, ...)
 	TND_PRINTF(3, 4);
@@ -953,8 +956,8 @@ static int action_parse(const char *line, struct action *a, char *err,
 		if (strcasecmp(verb, kinds[a->kind]) == 0)
 			break;
 	if (a->kind > ACT_REWRITE)
-		return fail(err, size, "unknown action '%s' (add, copy, remove, "
-			    "set, rewrite)", verb);
+		return fail(err, size, "unknown action '%s' (add, copy, "
+			    "remove, set, rewrite)", verb);
 	if (a->kind == ACT_ADD) { /* add NAME: VALUE */
 		char *colon = strchr(target, ':');
 
@@ -1107,10 +1110,12 @@ int sbc_norm_set_add(const char *name, const struct sbc_norm_set_cfg *cfg,
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->trusted = cfg->trusted;
 	s->update = cfg->update;
-	s->rel100 = !cfg->rel100 || strcmp(cfg->rel100, "yes") == 0 ? REL_AS_CORE :
-		    strcmp(cfg->rel100, "no") == 0 ? REL_NEVER :
-		    strcmp(cfg->rel100, "always") == 0 ? REL_ALWAYS : -1;
-	if ((int)s->rel100 < 0) {
+	if (!cfg->rel100 || strcmp(cfg->rel100, "yes") == 0) {
+		s->rel100 = REL_AS_CORE;
+	} else if (strcmp(cfg->rel100, "no") == 0) {
+		s->rel100 = REL_NEVER;
+	} else if (strcmp(cfg->rel100, "always") == 0) {
+	} else {
 		*bad_key = "100rel";
 		set_free(s);
 		return fail(err, err_size, "100rel = '%s': yes, no or always",
@@ -1150,7 +1155,7 @@ void sbc_norm_unload(void)
 		set_free(sets[--nsets]);
 }
 
-/* ---- Configuration: [sbc-rules NAME] --------------------------------------- */
+/* ---- Configuration: [sbc-rules NAME] ------------------------------------- */
 
 #define ACTION_PARAM(dir, i)                                                   \
 	TND_PARAM(#dir #i, TND_STR, struct sbc_norm_set_cfg, dir[i - 1], "",  \
@@ -1300,7 +1305,7 @@ int sbc_cmd_show_rules(struct tnd_reply *r, int argc, char **argv)
 	return 0;
 }
 
-/* ---- Messages of the sip service ------------------------------------------- */
+/* ---- Messages of the sip service ----------------------------------------- */
 
 /* One header line's name: lines that continue a value or are no header
  * give "". */
@@ -1410,8 +1415,8 @@ char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
 	memset(&msg, 0, sizeof(msg));
 	if (from_side == SIDE_CORE) {
 		if (flags)
-			*flags = sbc_norm_reply_flags(access, sbc_sip->status(m),
-						      *flags);
+			*flags = sbc_norm_reply_flags(
+				access, sbc_sip->status(m), *flags);
 		rc = sbc_norm_cross(core, SBC_NORM_FROM_CORE, access,
 				    SBC_NORM_TO_PEER, m, &msg);
 	} else {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * test_sbc_norm (built as test_sbc_norm_unit): the normalisation rules of the SBC (sbc_norm.c): E.164
- * to and from a dialling plan, malformed numbers, rule sets that must be
- * refused with the key at fault, the trust boundary (RFC 3325) and the
- * header / URI actions. Prints TAP.
+ * test_sbc_norm (built as test_sbc_norm_unit): the normalisation rules
+ * of the SBC (sbc_norm.c): E.164 to and from a dialling plan, malformed
+ * numbers, rule sets that must be refused with the key at fault, the
+ * trust boundary (RFC 3325) and the header / URI actions. Prints TAP.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -396,7 +396,8 @@ static void test_to_peer(void)
 	ok(strcmp(m.from, "sip:02079460002@pbx") == 0, m.from);
 	ok(ims_msg_count(&m.out, "P-Asserted-Identity") == 0 &&
 		   ims_msg_count(&m.out, "P-Charging-Vector") == 0 &&
-		   ims_msg_count(&m.out, "P-Charging-Function-Addresses") == 0 &&
+		   ims_msg_count(&m.out, "P-Charging-Function-Addresses") ==
+			   0 &&
 		   ims_msg_count(&m.out, "Path") == 0 &&
 		   ims_msg_count(&m.out, "Service-Route") == 0 &&
 		   ims_msg_count(&m.out, "P-Visited-Network-ID") == 0 &&
@@ -582,8 +583,8 @@ static void bench(long rounds)
 		struct sbc_norm_msg m;
 		char *hdrs;
 
-		msg_init(&m, "sip:02079460000@core.lab", "sip:79460001@core.lab",
-			 "sip:02079460000@core.lab");
+		msg_init(&m, "sip:02079460000@core.lab",
+			 "sip:79460001@core.lab", "sip:02079460000@core.lab");
 		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
 			ims_msg_add(&m.in, lines[i][0], lines[i][1], false);
 		sbc_norm_apply("pbx", SBC_NORM_FROM_PEER, &m);
@@ -595,8 +596,8 @@ static void bench(long rounds)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ns = (double)(t1.tv_sec - t0.tv_sec) * 1e9 +
 	     (double)(t1.tv_nsec - t0.tv_nsec);
-	printf("# norm_invite_us=%.2f (%ld rounds)\n", ns / (double)rounds / 1e3,
-	       rounds);
+	printf("# norm_invite_us=%.2f (%ld rounds)\n",
+	       ns / (double)rounds / 1e3, rounds);
 }
 
 int main(void)
