@@ -1115,6 +1115,7 @@ int sbc_norm_set_add(const char *name, const struct sbc_norm_set_cfg *cfg,
 	} else if (strcmp(cfg->rel100, "no") == 0) {
 		s->rel100 = REL_NEVER;
 	} else if (strcmp(cfg->rel100, "always") == 0) {
+		s->rel100 = REL_ALWAYS;
 	} else {
 		*bad_key = "100rel";
 		set_free(s);
