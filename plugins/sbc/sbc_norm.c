@@ -9,7 +9,8 @@
  *
  *   FROM  trust (RFC 3325 4: keep the P-Asserted-Identity of a trusted
  *         side, replace an untrusted one's by its asserted_identity or
- *         drop it), numbers into E.164, then the set's `in` actions;
+ *         drop it), numbers into E.164, then the set's `in` actions
+ *         (and the numbers of the PAI / Diversion lines they copied);
  *         from an untrusted peer no header internal to the IMS enters;
  *   TO    the set's `out` actions, numbers from E.164 into the side's
  *         format, then, towards an access peer, the trust boundary:
@@ -447,16 +448,26 @@ static int edit_number(char *uri, size_t size, void *arg)
 	return 0;
 }
 
-static void numbers(struct sbc_norm_msg *msg, const struct numbering *nb,
-		    bool inward)
+/* The numbers of the header lines to send that name a party. */
+static void header_numbers(struct sbc_norm_msg *msg,
+			   const struct numbering *nb, bool inward)
 {
 	struct number_edit e = { msg, nb, inward };
 
+	for (unsigned i = 0; i < ims_msg_count(&msg->out, PAI); i++)
+		header_uri_edit(&msg->out, PAI, i, edit_number, &e);
+	/* RFC 5806: the numbers a call was diverted from, when copied */
+	for (unsigned i = 0; i < ims_msg_count(&msg->out, "Diversion"); i++)
+		header_uri_edit(&msg->out, "Diversion", i, edit_number, &e);
+}
+
+static void numbers(struct sbc_norm_msg *msg, const struct numbering *nb,
+		    bool inward)
+{
 	uri_number(msg, nb, inward, msg->ruri, sizeof(msg->ruri));
 	uri_number(msg, nb, inward, msg->from, sizeof(msg->from));
 	uri_number(msg, nb, inward, msg->to, sizeof(msg->to));
-	for (unsigned i = 0; i < ims_msg_count(&msg->out, PAI); i++)
-		header_uri_edit(&msg->out, PAI, i, edit_number, &e);
+	header_numbers(msg, nb, inward);
 }
 
 /* ---- Actions ------------------------------------------------------------- */
@@ -757,6 +768,8 @@ int sbc_norm_apply(const char *rules, enum sbc_norm_dir dir,
 		for (unsigned i = 0; set && i < set->nin; i++)
 			if (act_run(msg, &set->in[i]) == -ENOMEM)
 				return -ENOMEM;
+		if (set) /* lines the actions copied (E.164 stays E.164) */
+			header_numbers(msg, &set->num, true);
 		if (!core && !(set && set->trusted))
 			trust_from_peer(set, msg);
 		return 0;

@@ -87,6 +87,7 @@ static void define_sets(void)
 	c.in[7] = "set from.param.user phone";
 	c.in[8] = "copy P-*";
 	c.in[9] = "copy P-Early-Media";
+	c.in[10] = "copy Diversion";
 	c.out[0] = "copy *";
 	c.out[1] = "copy P-Early-Media";
 	c.out[2] = "add X-Out: yes";
@@ -286,6 +287,8 @@ static void test_from_untrusted(void)
 	ims_msg_add(&m.in, "P-Asserted-Identity", "<sip:+449999@evil.example>",
 		    false);
 	ims_msg_add(&m.in, "X-Colour", "Blue", false);
+	ims_msg_add(&m.in, "Diversion",
+		    "<sip:02079460003@pbx>;reason=unconditional", false);
 	ims_msg_add(&m.in, "X-Secret-Key", "42", false);
 	ims_msg_add(&m.in, "Via", "SIP/2.0/UDP 203.0.113.7", false);
 	ims_msg_add(&m.in, "P-Charging-Vector", "icid-value=forged", false);
@@ -308,6 +311,9 @@ static void test_from_untrusted(void)
 		   ims_msg_count(&m.out, "X-Colour") == 1,
 	   "copy X-*, then rewrite ignoring case");
 	ok(ims_msg_count(&m.out, "X-Secret-Key") == 0, "remove X-Secret*");
+	ok(strcmp(out_get(&m, "Diversion"),
+		  "<sip:+442079460003@pbx>;reason=unconditional") == 0,
+	   "a copied Diversion's number in E.164");
 	ok(ims_msg_count(&m.out, "Via") == 0, "no header of the layer copied");
 	ok(ims_msg_count(&m.out, "P-Charging-Vector") == 0 &&
 		   ims_msg_count(&m.out, "P-Served-User") == 0,
