@@ -166,6 +166,7 @@ struct sbc_norm_set_cfg {
 	unsigned long long local_length; /* 0: any */
 	int trusted, update;
 	char *asserted_identity;
+	char *allowed_numbers; /* regex: From numbers it may present */
 	char *rel100; /* key "100rel": yes (as the core sent), no, always */
 	char *in[SBC_NORM_ACTIONS], *out[SBC_NORM_ACTIONS];
 };

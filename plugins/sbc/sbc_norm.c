@@ -84,6 +84,8 @@ struct rule_set {
 	bool trusted, update;
 	enum rel100_mode rel100;
 	char *identity;
+	regex_t allowed; /* the From numbers the peer may present */
+	bool has_allowed;
 	struct action in[SBC_NORM_ACTIONS], out[SBC_NORM_ACTIONS];
 	unsigned nin, nout;
 };
@@ -749,6 +751,32 @@ static void trust_from_peer(const struct rule_set *set,
 	strip_internal(&msg->out, keep);
 }
 
+/*
+ * CLI screening: an untrusted peer's From number (E.164 by now) that
+ * allowed_numbers matches becomes the asserted identity (its user part
+ * in asserted_identity's URI, else a tel URI); any other keeps the
+ * peer's asserted_identity (a main number), as network-provided CLI.
+ */
+static int screen_from(const struct rule_set *set, struct sbc_norm_msg *msg)
+{
+	char user[64], uri[SBC_NORM_URI], line[SBC_NORM_URI + 2];
+
+	if (!msg->from[0] ||
+	    uri_get(msg->from, PART_USER, NULL, user, sizeof(user)) < 0 ||
+	    regexec(&set->allowed, user, 0, NULL, 0) != 0)
+		return 0;
+	if (set->identity && set->identity[0]) {
+		snprintf(uri, sizeof(uri), "%s", set->identity);
+		if (uri_set(uri, sizeof(uri), PART_USER, NULL, user) < 0)
+			return 0;
+	} else if (snprintf(uri, sizeof(uri), "tel:%s", user) >=
+		   (int)sizeof(uri)) {
+		return 0;
+	}
+	snprintf(line, sizeof(line), "<%s>", uri);
+	return ims_msg_set(&msg->out, PAI, line);
+}
+
 int sbc_norm_apply(const char *rules, enum sbc_norm_dir dir,
 		   struct sbc_norm_msg *msg)
 {
@@ -765,6 +793,9 @@ int sbc_norm_apply(const char *rules, enum sbc_norm_dir dir,
 			return rc;
 		if (set)
 			numbers(msg, &set->num, true);
+		if (!core && set && !set->trusted && set->has_allowed &&
+		    screen_from(set, msg) < 0)
+			return -ENOMEM;
 		for (unsigned i = 0; set && i < set->nin; i++)
 			if (act_run(msg, &set->in[i]) == -ENOMEM)
 				return -ENOMEM;
@@ -1021,6 +1052,8 @@ static void set_free(struct rule_set *s)
 	for (unsigned i = 0; i < s->nout; i++)
 		action_free(&s->out[i]);
 	free(s->identity);
+	if (s->has_allowed)
+		regfree(&s->allowed);
 	free(s);
 }
 
@@ -1105,6 +1138,22 @@ static int actions_parse(char *const *lines, const char *prefix,
 	return 0;
 }
 
+static int allowed_parse(const char *re, struct rule_set *s,
+			 const char **bad_key, char *err, size_t size)
+{
+	int rc = regcomp(&s->allowed, re, REG_EXTENDED | REG_NOSUB);
+
+	if (rc) {
+		char why[128];
+
+		regerror(rc, &s->allowed, why, sizeof(why));
+		*bad_key = "allowed_numbers";
+		return fail(err, size, "allowed_numbers '%s': %s", re, why);
+	}
+	s->has_allowed = true;
+	return 0;
+}
+
 int sbc_norm_set_add(const char *name, const struct sbc_norm_set_cfg *cfg,
 		     const char **bad_key, char *err, size_t err_size)
 {
@@ -1149,6 +1198,9 @@ int sbc_norm_set_add(const char *name, const struct sbc_norm_set_cfg *cfg,
 		s->identity = strdup(cfg->asserted_identity);
 	}
 	rc = numbering_parse(cfg, &s->num, bad_key, err, err_size);
+	if (!rc && cfg->allowed_numbers && cfg->allowed_numbers[0])
+		rc = allowed_parse(cfg->allowed_numbers, s, bad_key, err,
+				   err_size);
 	if (!rc)
 		rc = actions_parse(cfg->in, "in", s->in, &s->nin, bad_key, err,
 				   err_size);
@@ -1199,6 +1251,10 @@ static const struct tnd_param set_params[] = {
 	TND_PARAM("asserted_identity", TND_STR, struct sbc_norm_set_cfg,
 		  asserted_identity, "",
 		  "P-Asserted-Identity given to an untrusted peer's calls"),
+	TND_PARAM("allowed_numbers", TND_STR, struct sbc_norm_set_cfg,
+		  allowed_numbers, "",
+		  "regex of the E.164 From numbers an untrusted peer may "
+		  "present: such a From becomes its P-Asserted-Identity"),
 	TND_PARAM("100rel", TND_ENUM, struct sbc_norm_set_cfg, rel100, "yes",
 		  "provisional responses to the peer (RFC 3262): yes, "
 		  "reliable as the core sent them; no, never; always, every "

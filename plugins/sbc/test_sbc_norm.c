@@ -93,6 +93,14 @@ static void define_sets(void)
 	c.out[2] = "add X-Out: yes";
 	rc |= add("pbx", &c, &bad, err);
 
+	/* a PBX with a DDI range: its callers' numbers are screened */
+	c = plan("local");
+	c.asserted_identity = "sip:+442079460000@pbx.example";
+	c.allowed_numbers = "^\\+4420794600[0-9]{2}$";
+	rc |= add("screened", &c, &bad, err);
+	c.asserted_identity = NULL;
+	rc |= add("screened-tel", &c, &bad, err);
+
 	/* a trusted interconnect: its identity passes, both ways */
 	c = plan("national");
 	c.trusted = 1;
@@ -180,6 +188,10 @@ static void test_bad_sets(void)
 	c = plan("national");
 	c.in[0] = "remove ruri.user";
 	bad_set("remove of a user part", "b13", c, "in1", "URI.param");
+	c = plan("national");
+	c.allowed_numbers = "^(\\+44";
+	bad_set("allowed_numbers that do not compile", "b16", c,
+		"allowed_numbers", "allowed_numbers");
 	c = plan("national");
 	c.local_length = 16;
 	bad_set("a local length over 15 digits", "b15", c, "local_length",
@@ -344,6 +356,34 @@ static void test_from_untrusted(void)
 	sbc_norm_msg_free(&m);
 	ok(sbc_norm_apply("no-such-set", SBC_NORM_FROM_PEER, &m) == -ENOENT,
 	   "an unknown set is an error");
+}
+
+static void screened(const char *set, const char *from, const char *want)
+{
+	struct sbc_norm_msg m;
+	char label[200];
+
+	msg_init(&m, "sip:02079460000@h", from, "");
+	ims_msg_add(&m.in, "P-Asserted-Identity", "<sip:+4499@forged>", false);
+	sbc_norm_apply(set, SBC_NORM_FROM_PEER, &m);
+	snprintf(label, sizeof(label), "%s: From %s -> PAI %s", set, from,
+		 out_get(&m, "P-Asserted-Identity"));
+	ok(strcmp(out_get(&m, "P-Asserted-Identity"), want) == 0, label);
+	sbc_norm_msg_free(&m);
+}
+
+static void test_screening(void)
+{
+	screened("screened", "sip:79460012@h",
+		 "<sip:+442079460012@pbx.example>");
+	screened("screened", "sip:02079460099@h",
+		 "<sip:+442079460099@pbx.example>");
+	screened("screened", "sip:79469999@h",
+		 "<sip:+442079460000@pbx.example>"); /* outside the range */
+	screened("screened", "sip:anonymous@h",
+		 "<sip:+442079460000@pbx.example>");
+	screened("screened-tel", "sip:79460012@h", "<tel:+442079460012>");
+	screened("screened-tel", "sip:79469999@h", "");
 }
 
 static void test_from_trusted(void)
@@ -614,6 +654,7 @@ int main(void)
 	test_bad_sets();
 	test_e164();
 	test_from_untrusted();
+	test_screening();
 	test_from_trusted();
 	test_to_peer();
 	test_user_of();

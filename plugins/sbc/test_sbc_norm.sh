@@ -67,6 +67,8 @@ area_code = 20
 local_length = 8
 number_format = local
 asserted_identity = sip:+442079460000@pbx.example
+; its DDI range: a caller's From in it becomes the asserted identity
+allowed_numbers = ^\+4420794600[0-9]{2}\$
 in1 = add X-Trunk: london
 in2 = copy X-*
 in3 = remove X-Secret*
@@ -162,8 +164,8 @@ check "To in E.164 (national 02079460000)" \
 	grep -q '^To: <sip:+442079460000@' "$WORK/core-in.txt"
 check "From in E.164 (local 79460001, area 20)" \
 	grep -q '^From: <sip:+442079460001@' "$WORK/core-in.txt"
-check "the forged P-Asserted-Identity is replaced by the peer's identity" \
-	sh -c "grep -q '^P-Asserted-Identity: <sip:+442079460000@pbx.example>' \
+check "the forged P-Asserted-Identity is replaced: the From, screened in the DDI range" \
+	sh -c "grep -q '^P-Asserted-Identity: <sip:+442079460001@pbx.example>' \
 	'$WORK/core-in.txt' && ! grep -q forged.example '$WORK/core-in.txt'"
 check "a header the rules add reaches the core (X-Trunk)" \
 	grep -q '^X-Trunk: london' "$WORK/core-in.txt"
