@@ -184,7 +184,16 @@ void sbc_norm_unload(void);
  * nothing done), -ENOMEM. */
 int sbc_norm_apply(const char *rules, enum sbc_norm_dir dir,
 		   struct sbc_norm_msg *msg);
-/* Both steps for a received message `m`: `in` is taken from it. */
+/*
+ * Both steps for a received message `m`: `in` is taken from it. A call
+ * from the core to a peer, say: fill ruri / from / to with what the
+ * core sent (E.164, the hosts the peer expects), then
+ *   sbc_norm_cross(sbc_cfg->core_rules, SBC_NORM_FROM_CORE,
+ *                  sbc_norm_peer_rules(peer), SBC_NORM_TO_PEER, m, &nm);
+ * and send nm.ruri, nm.from, nm.to with sbc_norm_headers(&nm) as the
+ * extra lines; sbc_norm_msg_free(&nm) after (also after an error).
+ * Returns 0, -ENOENT, -ENOMEM; logs the malformed numbers it left.
+ */
 int sbc_norm_cross(const char *from_rules, enum sbc_norm_dir from,
 		   const char *to_rules, enum sbc_norm_dir to,
 		   const struct sip_message *m, struct sbc_norm_msg *msg);
