@@ -9,7 +9,9 @@
  *
  *   FROM  trust (RFC 3325 4: keep the P-Asserted-Identity of a trusted
  *         side, replace an untrusted one's by its asserted_identity or
- *         drop it), numbers into E.164, then the set's `in` actions
+ *         drop it), numbers into E.164, CLI screening (an untrusted
+ *         peer's From in allowed_numbers becomes its asserted
+ *         identity), then the set's `in` actions
  *         (and the numbers of the PAI / Diversion lines they copied);
  *         from an untrusted peer no header internal to the IMS enters;
  *   TO    the set's `out` actions, numbers from E.164 into the side's
@@ -31,6 +33,10 @@
  *
  * TARGET: a header name, or URI.user, URI.host, URI.param.NAME with URI
  * one of ruri, from, to, pai. Regexes are compiled once, at load.
+ *
+ * The same sets adapt the sides' extensions (sbc_norm_reply_flags,
+ * sbc_norm_adapt): 100rel per peer, session refreshes kept on their leg,
+ * UPDATE as re-INVITE for a peer without UPDATE.
  */
 #define _GNU_SOURCE /* FNM_CASEFOLD */
 #include <ctype.h>
