@@ -33,6 +33,7 @@ struct peer_cfg {
 	char *destination;
 	char *prefixes;
 	char *domains;
+	char *rules;
 };
 
 struct net {
@@ -82,6 +83,9 @@ static const struct tnd_param peer_params[] = {
 	TND_PARAM("domains", TND_STR, struct peer_cfg, domains, "",
 		  "Request-URI hosts routed to this peer from the core: "
 		  "\"pbx.example.com\""),
+	TND_PARAM("rules", TND_STR, struct peer_cfg, rules, "",
+		  "its [sbc-rules NAME] (numbers, trust, header actions); "
+		  "empty: [sbc] access_rules"),
 	TND_PARAM_END
 };
 
@@ -235,6 +239,14 @@ static int parse_peer(const char *section, void *arg)
 		(*errors)++;
 		return 0;
 	}
+	if (p->cfg.rules[0] && !sbc_norm_set_exists(p->cfg.rules)) {
+		sbc_host->config_error(section, "rules", "[%s] rules = '%s': "
+				       "no [sbc-rules %s]", section,
+				       p->cfg.rules, p->cfg.rules);
+		peer_free(p);
+		(*errors)++;
+		return 0;
+	}
 	p->tokens = (double)p->cfg.cps;
 	npeers++;
 	return 0;
@@ -377,6 +389,11 @@ bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
 	*user = p->cfg.auth_user;
 	*password = p->cfg.auth_password ? p->cfg.auth_password : "";
 	return true;
+}
+
+const char *sbc_peer_rules(const struct sbc_peer *p)
+{
+	return p && p->cfg.rules ? p->cfg.rules : "";
 }
 
 const char *sbc_peer_name(const struct sbc_peer *p)
