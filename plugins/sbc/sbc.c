@@ -100,6 +100,9 @@ static const struct tnd_command sbc_commands[] = {
 	  sbc_cmd_show_blocked },
 	{ "sbc unblock", "ADDR", "lift the block of a source address",
 	  sbc_cmd_unblock },
+	{ "sbc show registrations", NULL,
+	  "registrations with providers: state, expiry, last status",
+	  sbc_cmd_show_registrations },
 	TND_COMMAND_END
 };
 
@@ -138,7 +141,9 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 		if (!*counters[i].c)
 			return -ENOMEM;
 	}
-	return sbc_peers_load();
+	if (sbc_peers_load() < 0)
+		return -EINVAL;
+	return sbc_trunk_init();
 }
 
 static int sbc_start(void)
@@ -154,6 +159,8 @@ static int sbc_start(void)
 		return -ENOMEM;
 	if (sbc_call_start() < 0)
 		return -ENOMEM;
+	if (sbc_trunk_start() < 0)
+		return -EINVAL;
 	tnd_info("access calls go to %s", sbc_cfg->core_next_hop);
 	return 0;
 }
@@ -165,7 +172,7 @@ static int sbc_stop(void)
 		sbc_call_stop();
 	}
 	sbc_guard_reset();
-	return 0;
+	return sbc_trunk_stop();
 }
 
 static void sbc_fini(void)

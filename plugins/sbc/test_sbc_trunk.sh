@@ -1,0 +1,218 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Trunks to peers: OPTIONS keep-alive and registration with a provider.
+# - A peer with two destinations: a sipp uas answering OPTIONS on the
+#   first, nothing on the second. The first is seen answering, the second
+#   goes down after options_down_after misses; the sipp is killed: the
+#   first goes down too; started again: it comes back up.
+# - A peer registering with a sipp registrar that challenges 401 and
+#   checks the answer (sipp's verifyauth): registered, the granted
+#   expires (6 s) refreshed; the registration removed (expires 0) when
+#   the node stops.
+# - A peer with a wrong password: the registrar's 403 shown as failed,
+#   retried later.
+# - A peer section with a keep-alive but no destination: tandemd --check
+#   names the file and line.
+# Runs in a network namespace of its own (unshare -rn, loopback only);
+# every wait is a bounded loop.
+. "$abs_top_srcdir/tests/integration/lib.sh"
+if [ -n "$SBC_KEEP_WORK" ]; then # debugging: keep the traces
+	cleanup() {
+		for pid in $NODE_PIDS; do kill -KILL "$pid" 2>/dev/null; done
+		echo "# traces kept in $WORK"
+	}
+fi
+
+if [ -z "$SBC_IN_NETNS" ]; then
+	if ! unshare -rn true 2>/dev/null; then
+		echo "1..0 # SKIP cannot create a network namespace (unshare -rn)"
+		exit 0
+	fi
+	rm -rf "$WORK"
+	SBC_IN_NETNS=1 exec unshare -rn sh "$0" "$@"
+fi
+ip link set lo up || { echo "1..0 # SKIP cannot set lo up"; exit 0; }
+if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
+	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
+	exit 0
+fi
+plan 18
+
+SOCK="$WORK/sbc.sock"
+P_SBC=5260	# the SBC's listener
+P_CORE=5270	# core next hop (unused: no call here)
+P_OPT=5280	# a destination answering OPTIONS (sipp)
+P_DEAD=5281	# a destination where nothing answers
+P_REG=5290	# the registrar (sipp)
+P_BADREG=5291	# the registrar the wrong password meets (sipp)
+SIPP_PIDS=""
+trap 'for p in $SIPP_PIDS; do kill "$p" 2>/dev/null; done; cleanup' EXIT
+
+# ---- a config mistake is "file:line: message" ----
+cat > "$WORK/bad.conf" <<CONF
+[node]
+name = sbc-bad
+[plugins]
+load = sip media sbc
+[sip]
+listen = udp:127.0.0.1:$P_SBC
+[sbc-peer nodest]
+address = 127.0.0.1
+options_interval_s = 5
+CONF
+"$TANDEMD" --check -c "$WORK/bad.conf" --plugin-path "$PLUGIN_PATH" \
+	> "$WORK/bad.out" 2>&1
+check "a keep-alive without destination: file:line: message" \
+	grep -q "bad.conf:9: .*options_interval_s: the peer has no destination" \
+	"$WORK/bad.out"
+
+# start_sipp NAME SCENARIO PORT: a sipp uas on 127.0.0.1:PORT (background)
+start_sipp() {
+	"$SIPP" -sf "$SBC_SRCDIR/sipp/$2" -t u1 -i 127.0.0.1 -p "$3" \
+		-nostdin -timeout 120s -trace_msg \
+		-message_file "$WORK/$1.msg" > "$WORK/$1.out" 2>&1 &
+	eval "pid_$1=\$!"
+	SIPP_PIDS="$SIPP_PIDS $!"
+	for _ in $(seq 1 50); do
+		grep -q 'Scenario Screen\|Call-rate' "$WORK/$1.out" \
+			2>/dev/null && break
+		sleep 0.1
+	done
+}
+
+start_sipp opt sbc_trunk_options.xml $P_OPT
+start_sipp reg sbc_trunk_registrar.xml $P_REG
+start_sipp badreg sbc_trunk_registrar.xml $P_BADREG
+
+# t1_ms 100: Timer F, an OPTIONS' timeout, is 6.4 s
+cat > "$WORK/sbc.conf" <<CONF
+[node]
+name = sbc-trunk
+control_socket = $SOCK
+log_level = info
+stop_timeout_ms = 8000
+[plugins]
+load = sip media sbc
+[sip]
+listen = udp:127.0.0.1:$P_SBC
+t1_ms = 100
+[media]
+workers = 1
+pin_workers = no
+rtp_address = 127.0.0.1
+[sbc]
+core_next_hop = udp:127.0.0.1:$P_CORE
+[sbc-peer carrier]
+address = 127.0.0.1
+destination = udp:127.0.0.1:$P_OPT udp:127.0.0.1:$P_DEAD
+options_interval_s = 1
+options_down_after = 2
+[sbc-peer provider]
+address = 127.0.0.2
+destination = udp:127.0.0.1:$P_REG
+register_uri = sip:provider.test
+register_user = trunk1
+register_password = good-secret
+register_expires = 600
+register_retry_s = 1
+[sbc-peer wrongpw]
+address = 127.0.0.3
+destination = udp:127.0.0.1:$P_BADREG
+register_uri = sip:provider.test
+register_user = trunk1
+register_password = not-the-secret
+register_retry_s = 1
+CONF
+
+if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
+	pass "an SBC node with trunks starts"
+else
+	fail "an SBC node with trunks starts"; diag "$WORK/sbc.log"; finish
+fi
+
+ctl() { "$TANDEMCTL" -s "$SOCK" --json "$@" 2>/dev/null; }
+# counter NAME: the value of sbc.NAME
+counter() {
+	ctl show stats | tr '{' '\n' |
+		sed -n "s/^\"counter\":\"sbc.$1\",\"value\":\([0-9]*\).*/\1/p"
+}
+# wait_ctl SECONDS PATTERN COMMAND...: bounded wait until the command's
+# JSON answer matches PATTERN
+wait_ctl() {
+	s=$1 pat=$2
+	shift 2
+	for _ in $(seq 1 $((s * 5))); do
+		ctl "$@" | grep -q "$pat" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# ---- keep-alive ----
+check "the destination that answers is seen answering (200)" \
+	wait_ctl 10 '"destination1_check":"200 ' sbc show peers
+check "the silent destination is marked down after 2 misses" \
+	wait_ctl 30 "\"destination2\":\"udp:127.0.0.1:$P_DEAD down\"" \
+	sbc show peers
+check "and the answering one stays up" \
+	wait_ctl 2 "\"destination1\":\"udp:127.0.0.1:$P_OPT up\"" \
+	sbc show peers
+check "the change is logged at notice" \
+	grep -q "notice.*peer carrier: destination udp:127.0.0.1:$P_DEAD is down" \
+	"$WORK/sbc.log"
+
+kill "$pid_opt" 2>/dev/null
+wait "$pid_opt" 2>/dev/null
+check "its sipp gone, the first destination goes down too" \
+	wait_ctl 40 "\"destination1\":\"udp:127.0.0.1:$P_OPT down\"" \
+	sbc show peers
+start_sipp opt2 sbc_trunk_options.xml $P_OPT
+check "started again, it comes back up" \
+	wait_ctl 20 "\"destination1\":\"udp:127.0.0.1:$P_OPT up\"" \
+	sbc show peers
+check "which is logged" \
+	grep -q "notice.*peer carrier: destination udp:127.0.0.1:$P_OPT is up" \
+	"$WORK/sbc.log"
+check "the counters saw it: $(counter destinations_down) down, $(counter options_missed) missed" \
+	test "$(counter destinations_down)" -ge 2
+
+# ---- registration ----
+check "the provider's registration is registered" \
+	wait_ctl 15 '"peer":"provider".*"state":"registered".*"last_status":"200 OK"' \
+	sbc show registrations
+check "after a 401 answered with the right digest (the registrar checked it)" \
+	grep -q 'Authorization: Digest username="trunk1", realm="provider.test"' \
+	"$WORK/reg.msg"
+check "the registrar's 6 s are kept, not the 600 asked" \
+	wait_ctl 20 '"peer":"provider".*"state":"registered".*"expires_in":[1-6],' \
+	sbc show registrations
+for _ in $(seq 1 100); do
+	[ "$(counter registrations)" -ge 3 ] && break
+	sleep 0.2
+done
+check "refreshed before they end: three registrations granted by now: $(counter registrations)" \
+	test "$(counter registrations)" -ge 3
+check "the wrong password: the registrar's 403 shown as failed" \
+	wait_ctl 15 '"peer":"wrongpw".*"state":"failed".*"last_status":"403' \
+	sbc show registrations
+check "and retried later" \
+	wait_ctl 15 '"peer":"wrongpw".*"failures":[2-9]' sbc show registrations
+ctl sbc show registrations > "$WORK/regs.json"
+
+# ---- stop: the registration is removed ----
+kill -TERM "$NODE_PID" 2>/dev/null
+wait_exit "$NODE_PID" 20
+if [ "$rc" = 0 ]; then
+	pass "the SBC stops cleanly"
+else
+	fail "the SBC stops cleanly (exit $rc)"
+	tail -n 30 "$WORK/sbc.log" | diag
+fi
+check "its registration removed at stop (Expires: 0)" \
+	grep -q "notice.*peer provider: registration of <sip:trunk1@provider.test> removed" \
+	"$WORK/sbc.log"
+if [ "$tap_failed" -gt 0 ]; then
+	diag "$WORK/regs.json"
+	grep -i "sbc" "$WORK/sbc.log" | tail -n 40 | diag
+fi
+finish
