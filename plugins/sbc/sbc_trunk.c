@@ -104,7 +104,7 @@ static struct {
 
 /* ---- Helpers ------------------------------------------------------------- */
 
-/* "udp:203.0.113.7:5060" -> "udp" transport and "203.0.113.7:5060" */
+/* "udp:203.0.113.7:5060" -> "203.0.113.7:5060" */
 static const char *dest_hostport(const char *dest)
 {
 	const char *colon = strchr(dest, ':');
@@ -663,8 +663,7 @@ static void on_tick(struct tnd_timer *timer, void *arg)
 
 		if (r->pending || !r->next_ms || now < r->next_ms)
 			continue;
-		r->next_ms = 0;
-		r->expires_asked = r->t.register_expires;
+		r->next_ms = 0; /* expires_asked: as configured, or a 423's */
 		reg_send(r, NULL);
 	}
 }

@@ -3,7 +3,8 @@
 # Trunks to peers: OPTIONS keep-alive and registration with a provider.
 # - A peer with two destinations: a sipp uas answering OPTIONS on the
 #   first, nothing on the second. The first is seen answering, the second
-#   goes down after options_down_after misses; the sipp is killed: the
+#   goes down after options_down_after misses (a TCP one refusing
+#   connections too); the sipp is killed: the
 #   first goes down too; started again: it comes back up.
 # - A peer registering with a sipp registrar that challenges 401 and
 #   checks the answer (sipp's verifyauth): registered, the granted
@@ -11,6 +12,9 @@
 #   the node stops.
 # - A peer with a wrong password: the registrar's 403 shown as failed,
 #   retried later.
+# - A registrar that answers 423 (Min-Expires 900) and challenges with
+#   SHA-256: asked again for 900 s, answered (checked with python's
+#   hashlib), registered.
 # - A peer section with a keep-alive but no destination: tandemd --check
 #   names the file and line.
 # Runs in a network namespace of its own (unshare -rn, loopback only);
@@ -36,7 +40,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
 	exit 0
 fi
-plan 18
+plan 21
 
 SOCK="$WORK/sbc.sock"
 P_SBC=5260	# the SBC's listener
@@ -45,6 +49,8 @@ P_OPT=5280	# a destination answering OPTIONS (sipp)
 P_DEAD=5281	# a destination where nothing answers
 P_REG=5290	# the registrar (sipp)
 P_BADREG=5291	# the registrar the wrong password meets (sipp)
+P_SHAREG=5292	# a registrar wanting 900 s and SHA-256 (sipp)
+P_TCPDEAD=5282	# a TCP destination refusing connections
 SIPP_PIDS=""
 trap 'for p in $SIPP_PIDS; do kill "$p" 2>/dev/null; done; cleanup' EXIT
 
@@ -83,6 +89,7 @@ start_sipp() {
 start_sipp opt sbc_trunk_options.xml $P_OPT
 start_sipp reg sbc_trunk_registrar.xml $P_REG
 start_sipp badreg sbc_trunk_registrar.xml $P_BADREG
+start_sipp shareg sbc_trunk_registrar_sha.xml $P_SHAREG
 
 # t1_ms 100: Timer F, an OPTIONS' timeout, is 6.4 s
 cat > "$WORK/sbc.conf" <<CONF
@@ -94,7 +101,7 @@ stop_timeout_ms = 8000
 [plugins]
 load = sip media sbc
 [sip]
-listen = udp:127.0.0.1:$P_SBC
+listen = udp:127.0.0.1:$P_SBC tcp:127.0.0.1:$P_SBC
 t1_ms = 100
 [media]
 workers = 1
@@ -104,7 +111,7 @@ rtp_address = 127.0.0.1
 core_next_hop = udp:127.0.0.1:$P_CORE
 [sbc-peer carrier]
 address = 127.0.0.1
-destination = udp:127.0.0.1:$P_OPT udp:127.0.0.1:$P_DEAD
+destination = udp:127.0.0.1:$P_OPT udp:127.0.0.1:$P_DEAD tcp:127.0.0.1:$P_TCPDEAD
 options_interval_s = 1
 options_down_after = 2
 [sbc-peer provider]
@@ -122,6 +129,13 @@ register_uri = sip:provider.test
 register_user = trunk1
 register_password = not-the-secret
 register_retry_s = 1
+[sbc-peer shaprov]
+address = 127.0.0.4
+destination = udp:127.0.0.1:$P_SHAREG
+register_uri = sip:sha.provider.test
+register_user = trunk2
+register_password = sha-secret
+register_expires = 600
 CONF
 
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
@@ -153,6 +167,9 @@ check "the destination that answers is seen answering (200)" \
 	wait_ctl 10 '"destination1_check":"200 ' sbc show peers
 check "the silent destination is marked down after 2 misses" \
 	wait_ctl 30 "\"destination2\":\"udp:127.0.0.1:$P_DEAD down\"" \
+	sbc show peers
+check "a TCP destination refusing connections is down too" \
+	wait_ctl 30 "\"destination3\":\"tcp:127.0.0.1:$P_TCPDEAD down\"" \
 	sbc show peers
 check "and the answering one stays up" \
 	wait_ctl 2 "\"destination1\":\"udp:127.0.0.1:$P_OPT up\"" \
@@ -197,6 +214,29 @@ check "the wrong password: the registrar's 403 shown as failed" \
 	sbc show registrations
 check "and retried later" \
 	wait_ctl 15 '"peer":"wrongpw".*"failures":[2-9]' sbc show registrations
+
+# ---- 423 and SHA-256 ----
+check "a registrar wanting 900 s (423) and SHA-256: registered" \
+	wait_ctl 15 '"peer":"shaprov".*"state":"registered"' \
+	sbc show registrations
+# The SHA-256 answer recomputed here (RFC 7616 3.4.1, qop auth) from
+# what the registrar received: sipp cannot check it.
+cat > "$WORK/sha.py" <<'PY'
+import hashlib, re, sys
+text = open(sys.argv[1]).read()
+lines = [l for l in text.splitlines() if l.startswith("Authorization: Digest")]
+if not lines or "Expires: 900" not in text:
+    sys.exit("no answered REGISTER asking 900 s")
+p = dict(re.findall(r'(\w+)="?([^",]*)"?', lines[-1][len("Authorization: Digest"):]))
+h = lambda s: hashlib.sha256(s.encode()).hexdigest()
+ha1 = h("%s:%s:%s" % (p["username"], p["realm"], "sha-secret"))
+ha2 = h("REGISTER:%s" % p["uri"])
+want = h(":".join([ha1, p["nonce"], p["nc"], p["cnonce"], p["qop"], ha2]))
+ok = p.get("algorithm") == "SHA-256" and p.get("opaque", "").startswith("op-")
+sys.exit(0 if ok and p["response"] == want else "answer %s, expected %s" % (p["response"], want))
+PY
+check "its SHA-256 answer is right (recomputed with python hashlib)" \
+	python3 "$WORK/sha.py" "$WORK/shareg.msg"
 ctl sbc show registrations > "$WORK/regs.json"
 
 # ---- stop: the registration is removed ----
