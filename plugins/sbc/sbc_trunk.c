@@ -472,7 +472,8 @@ static void on_register(struct sip_client *c, int status,
 	r->pending = NULL;
 	if (rsp && (status == 401 || status == 407)) {
 		reg_challenged(r, status, rsp);
-	} else if (rsp && status == 423 && reg_too_brief(r, rsp)) {
+	} else if (rsp && status == 423 && !removing &&
+		   reg_too_brief(r, rsp)) {
 		; /* asked again */
 	} else if (status >= 200 && status < 300) {
 		r->last_status = status;
