@@ -15,6 +15,7 @@
 # - A registrar that answers 423 (Min-Expires 900) and challenges with
 #   SHA-256: asked again for 900 s, answered (checked with python's
 #   hashlib), registered.
+# - A registrar challenging with AKAv1-MD5: shown failed with the reason.
 # - A peer section with a keep-alive but no destination: tandemd --check
 #   names the file and line.
 # Runs in a network namespace of its own (unshare -rn, loopback only);
@@ -40,7 +41,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
 	exit 0
 fi
-plan 21
+plan 23
 
 SOCK="$WORK/sbc.sock"
 P_SBC=5260	# the SBC's listener
@@ -51,6 +52,7 @@ P_REG=5290	# the registrar (sipp)
 P_BADREG=5291	# the registrar the wrong password meets (sipp)
 P_SHAREG=5292	# a registrar wanting 900 s and SHA-256 (sipp)
 P_TCPDEAD=5282	# a TCP destination refusing connections
+P_AKAREG=5293	# a registrar challenging with an algorithm we lack (sipp)
 SIPP_PIDS=""
 trap 'for p in $SIPP_PIDS; do kill "$p" 2>/dev/null; done; cleanup' EXIT
 
@@ -90,6 +92,7 @@ start_sipp opt sbc_trunk_options.xml $P_OPT
 start_sipp reg sbc_trunk_registrar.xml $P_REG
 start_sipp badreg sbc_trunk_registrar.xml $P_BADREG
 start_sipp shareg sbc_trunk_registrar_sha.xml $P_SHAREG
+start_sipp akareg sbc_trunk_registrar_aka.xml $P_AKAREG
 
 # t1_ms 100: Timer F, an OPTIONS' timeout, is 6.4 s
 cat > "$WORK/sbc.conf" <<CONF
@@ -136,6 +139,14 @@ register_uri = sip:sha.provider.test
 register_user = trunk2
 register_password = sha-secret
 register_expires = 600
+[sbc-peer imsprov]
+address = 127.0.0.5
+destination = udp:127.0.0.1:$P_AKAREG
+register_uri = sip:ims.test
+register_aor = sip:+4420794601@ims.test
+register_user = 4420794601@ims.test
+register_password = no-sim
+register_retry_s = 1
 CONF
 
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
@@ -237,6 +248,12 @@ sys.exit(0 if ok and p["response"] == want else "answer %s, expected %s" % (p["r
 PY
 check "its SHA-256 answer is right (recomputed with python hashlib)" \
 	python3 "$WORK/sha.py" "$WORK/shareg.msg"
+check "a challenge we cannot answer (AKAv1-MD5): failed, clearly" \
+	wait_ctl 15 '"peer":"imsprov".*"state":"failed".*"last_status":"401 challenge of an algorithm we lack"' \
+	sbc show registrations
+check "and the node keeps serving (the others registered)" \
+	wait_ctl 5 '"peer":"provider".*"state":"registered"' \
+	sbc show registrations
 ctl sbc show registrations > "$WORK/regs.json"
 
 # ---- stop: the registration is removed ----
