@@ -15,6 +15,8 @@
 # - A registrar that answers 423 (Min-Expires 900) and challenges with
 #   SHA-256: asked again for 900 s, answered (checked with python's
 #   hashlib), registered.
+# - Kamailio as a registrar (auth with SHA-256, registrar, usrloc):
+#   registered for the 10 s it grants; removed at stop.
 # - A registrar challenging with AKAv1-MD5: shown failed with the reason.
 # - A peer section with a keep-alive but no destination: tandemd --check
 #   names the file and line.
@@ -41,7 +43,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
 	exit 0
 fi
-plan 23
+plan 25
 
 SOCK="$WORK/sbc.sock"
 P_SBC=5260	# the SBC's listener
@@ -53,6 +55,7 @@ P_BADREG=5291	# the registrar the wrong password meets (sipp)
 P_SHAREG=5292	# a registrar wanting 900 s and SHA-256 (sipp)
 P_TCPDEAD=5282	# a TCP destination refusing connections
 P_AKAREG=5293	# a registrar challenging with an algorithm we lack (sipp)
+P_KAM=5294	# Kamailio as a registrar (auth SHA-256, registrar, usrloc)
 SIPP_PIDS=""
 trap 'for p in $SIPP_PIDS; do kill "$p" 2>/dev/null; done; cleanup' EXIT
 
@@ -93,6 +96,51 @@ start_sipp reg sbc_trunk_registrar.xml $P_REG
 start_sipp badreg sbc_trunk_registrar.xml $P_BADREG
 start_sipp shareg sbc_trunk_registrar_sha.xml $P_SHAREG
 start_sipp akareg sbc_trunk_registrar_aka.xml $P_AKAREG
+
+# Kamailio (Debian's 5.6) as a real registrar: digest with SHA-256 (RFC
+# 8760) and qop auth, at most 10 s granted.
+KAM=$(command -v kamailio)
+if [ -n "$KAM" ]; then
+	mkdir -p "$WORK/kam"
+	cat > "$WORK/kam/kamailio.cfg" <<KCFG
+#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+disable_tcp=yes
+auto_aliases=no
+listen=udp:127.0.0.1:$P_KAM
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+modparam("auth", "algorithm", "SHA-256")
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "max_expires", 10)
+request_route {
+	if (method != "REGISTER") {
+		sl_send_reply("405", "Method Not Allowed");
+		exit;
+	}
+	if (\$au != "trunk3" || !pv_www_authenticate("\$td", "kam-secret", "0")) {
+		www_challenge("\$td", "1");
+		exit;
+	}
+	if (!save("location"))
+		sl_reply_error();
+}
+KCFG
+	"$KAM" -f "$WORK/kam/kamailio.cfg" -DD -E -m 64 -M 8 \
+		-Y "$WORK/kam" > "$WORK/kam/kamailio.log" 2>&1 &
+	SIPP_PIDS="$SIPP_PIDS $!"
+	for _ in $(seq 1 50); do # bounded: until its port is bound
+		ss -uln | grep -q "127.0.0.1:$P_KAM " && break
+		sleep 0.1
+	done
+fi
 
 # t1_ms 100: Timer F, an OPTIONS' timeout, is 6.4 s
 cat > "$WORK/sbc.conf" <<CONF
@@ -147,6 +195,13 @@ register_aor = sip:+4420794601@ims.test
 register_user = 4420794601@ims.test
 register_password = no-sim
 register_retry_s = 1
+[sbc-peer kamprov]
+address = 127.0.0.6
+destination = udp:127.0.0.1:$P_KAM
+register_uri = sip:kam.provider.test
+register_user = trunk3
+register_password = kam-secret
+register_expires = 600
 CONF
 
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
@@ -248,6 +303,14 @@ sys.exit(0 if ok and p["response"] == want else "answer %s, expected %s" % (p["r
 PY
 check "its SHA-256 answer is right (recomputed with python hashlib)" \
 	python3 "$WORK/sha.py" "$WORK/shareg.msg"
+# ---- Kamailio ----
+if [ -n "$KAM" ]; then
+	check "Kamailio (SHA-256 digest) registers us, for the 10 s it grants" \
+		wait_ctl 15 '"peer":"kamprov".*"state":"registered".*"expires_in":\([0-9]\|10\),' \
+		sbc show registrations
+else
+	pass "Kamailio registers us # SKIP kamailio not installed"
+fi
 check "a challenge we cannot answer (AKAv1-MD5): failed, clearly" \
 	wait_ctl 15 '"peer":"imsprov".*"state":"failed".*"last_status":"401 challenge of an algorithm we lack"' \
 	sbc show registrations
@@ -265,9 +328,16 @@ else
 	fail "the SBC stops cleanly (exit $rc)"
 	tail -n 30 "$WORK/sbc.log" | diag
 fi
-check "its registration removed at stop (Expires: 0)" \
+check "its registrations removed at stop (Expires: 0)" \
 	grep -q "notice.*peer provider: registration of <sip:trunk1@provider.test> removed" \
 	"$WORK/sbc.log"
+if [ -n "$KAM" ]; then
+	check "Kamailio's too (challenged again, answered)" \
+		grep -q "notice.*peer kamprov: registration of <sip:trunk3@kam.provider.test> removed" \
+		"$WORK/sbc.log"
+else
+	pass "Kamailio's too # SKIP kamailio not installed"
+fi
 if [ "$tap_failed" -gt 0 ]; then
 	diag "$WORK/regs.json"
 	grep -i "sbc" "$WORK/sbc.log" | tail -n 40 | diag
