@@ -745,6 +745,25 @@ int sbc_trunk_init(void)
 	return walk.errors ? -EINVAL : 0;
 }
 
+/* A peer with tls_name on a node without a TLS listener can never call:
+ * say so once at start rather than only in each 403. */
+static void tls_listener_check(void)
+{
+	char route[256];
+
+	if (sbc_sip->local_route("tls", NULL, route, sizeof(route)) >= 0)
+		return;
+	for (unsigned i = 0; i < sbc_peer_count(); i++) {
+		struct sbc_peer_trunk t;
+
+		sbc_peer_trunk(sbc_peer_at(i), &t);
+		if (t.tls_name[0])
+			tnd_notice("peer %s has tls_name %s but [sip] has no "
+				   "tls: listener: its calls will be refused",
+				   sbc_peer_name(sbc_peer_at(i)), t.tls_name);
+	}
+}
+
 int sbc_trunk_start(void)
 {
 	int rc;
@@ -765,6 +784,7 @@ int sbc_trunk_start(void)
 			  "too many keep-alives or registrations");
 		return rc;
 	}
+	tls_listener_check();
 	if (!nprobes && !nregs)
 		return 0;
 	tick = sbc_host->timer_new(SBC_SELF, on_tick, NULL);
