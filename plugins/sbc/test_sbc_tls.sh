@@ -13,7 +13,10 @@
 # - certificate of another CA: refused at the handshake, no call reaches
 #   the core, the node keeps serving;
 # - the peers' CA but another name: 403 Certificate Required;
-# - the same peer over plain UDP: 403 as well.
+# - the same peer over plain UDP: 403 as well;
+# - the SBC's OPTIONS keep-alive reaches the pbx over TLS, the pbx's TLS
+#   server (the relay the other way) requiring and verifying the SBC's
+#   certificate.
 # Runs in a network namespace of its own; every run is bounded.
 . "$abs_top_srcdir/tests/integration/lib.sh"
 if [ -n "$SBC_KEEP_WORK" ]; then # debugging: keep the traces
@@ -41,7 +44,7 @@ then
 	echo "1..0 # SKIP needs the openssl tool and python3 with ssl"
 	exit 0
 fi
-plan 14
+plan 16
 
 SOCK="$WORK/sbc.sock"
 P_UDP=5360	# the SBC's plain listener (access side too)
@@ -51,6 +54,8 @@ P_NAME=5363	# relay: the peers' CA, another name
 P_ROGUE=5364	# relay: another CA
 P_CORE=5370	# sipp uas of the core side
 P_UAC=5365	# sipp uac's own port
+P_PBXTLS=5366	# the pbx's TLS server (relay, the SBC's certificate required)
+P_PBXOPT=5367	# behind it, a sipp answering the SBC's OPTIONS over TCP
 HELPER_PIDS=""
 trap 'for p in $HELPER_PIDS; do kill "$p" 2>/dev/null; done; cleanup' EXIT
 
@@ -80,19 +85,25 @@ ca() {
 	cert pbx.example.com rogue-ca "DNS:pbx.example.com" &&
 	mv "$C/pbx.example.com.pem" "$C/rogue/pbx.pem" &&
 	mv "$C/pbx.example.com.key" "$C/rogue/pbx.key" &&
-	cert pbx.example.com peers-ca "DNS:pbx.example.com"
+	cert pbx.example.com peers-ca "DNS:pbx.example.com,IP:127.0.0.1"
 } > "$WORK/openssl.log" 2>&1
 check "test certificates are made" \
 	test -s "$C/pbx.example.com.pem" -a -s "$C/rogue/pbx.pem"
 
-# ---- the relay: TCP in (sipp), TLS out with a client certificate ----
+# ---- the relay: TCP in (sipp), TLS out with a client certificate; or,
+# with "server", TLS in (the SBC, its certificate required), TCP out ----
 cat > "$WORK/relay.py" <<'PY'
 import select, socket, ssl, sys, threading
 
 port, target, ca, cert, key, log = sys.argv[1:7]
+server = sys.argv[7:] == ["server"]
 out = open(log, "a", buffering=1)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False  # the SBC's certificate names 127.0.0.1
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else
+                     ssl.PROTOCOL_TLS_CLIENT)
+if server:
+    ctx.verify_mode = ssl.CERT_REQUIRED
+else:
+    ctx.check_hostname = False  # the SBC's certificate names 127.0.0.1
 ctx.load_verify_locations(ca)
 ctx.load_cert_chain(cert, key)
 host, tport = target.rsplit(":", 1)
@@ -135,26 +146,57 @@ srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", int(port)))
 srv.listen(8)
 out.write("listening\n")
+def client_cn(tls):
+    subject = dict(x[0] for x in tls.getpeercert().get("subject", ()))
+    return subject.get("commonName", "?")
+
 while True:
-    plain, _ = srv.accept()
+    conn, _ = srv.accept()
     try:
-        raw = socket.create_connection((host, int(tport)), timeout=10)
-        tls = ctx.wrap_socket(raw, server_hostname=host)
-        out.write("TLS up: %s\n" % tls.version())
+        if server:
+            tls = ctx.wrap_socket(conn, server_side=True)
+            out.write("TLS up: %s, client %s\n" % (tls.version(),
+                                                   client_cn(tls)))
+            plain = socket.create_connection((host, int(tport)), timeout=10)
+            plain.settimeout(None)
+        else:
+            plain = conn
+            raw = socket.create_connection((host, int(tport)), timeout=10)
+            tls = ctx.wrap_socket(raw, server_hostname=host)
+            out.write("TLS up: %s\n" % tls.version())
     except (OSError, ssl.SSLError) as e:
         out.write("handshake failed: %s\n" % e)
-        plain.close()
+        conn.close()
         continue
     threading.Thread(target=relay, args=(plain, tls), daemon=True).start()
 PY
 
-# relay NAME PORT CERT KEY: a relay to the SBC's TLS listener
+# relay NAME PORT CERT KEY [TARGET server]: a relay to the SBC's TLS
+# listener, or a TLS server relaying to TARGET
 relay() {
-	python3 "$WORK/relay.py" "$2" "127.0.0.1:$P_TLS" "$C/peers-ca.pem" \
-		"$3" "$4" "$WORK/relay-$1.log" 2>> "$WORK/relay-$1.log" &
+	python3 "$WORK/relay.py" "$2" "${5:-127.0.0.1:$P_TLS}" \
+		"$C/peers-ca.pem" "$3" "$4" "$WORK/relay-$1.log" $6 \
+		2>> "$WORK/relay-$1.log" &
 	HELPER_PIDS="$HELPER_PIDS $!"
 	wait_for "$WORK/relay-$1.log" listening
 }
+# wait_port -u|-t PORT: bounded wait until something listens there
+wait_port() {
+	for _ in $(seq 1 50); do
+		ss -ln "$1" | grep -q "127.0.0.1:$2 " && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# the pbx's side of the keep-alive: TLS server, sipp behind it
+"$SIPP" -sf "$SBC_SRCDIR/sipp/sbc_trunk_options.xml" -t t1 -i 127.0.0.1 \
+	-p $P_PBXOPT -nostdin -timeout 120s -trace_msg \
+	-message_file "$WORK/pbx-opt.msg" > "$WORK/pbx-opt.out" 2>&1 &
+HELPER_PIDS="$HELPER_PIDS $!"
+wait_port -t $P_PBXOPT
+relay pbxtls $P_PBXTLS "$C/pbx.example.com.pem" "$C/pbx.example.com.key" \
+	"127.0.0.1:$P_PBXOPT" server
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -179,6 +221,8 @@ core_domain = 127.0.0.1:$P_CORE
 [sbc-peer pbx]
 address = 127.0.0.1
 tls_name = pbx.example.com
+destination = tls:127.0.0.1:$P_PBXTLS
+options_interval_s = 1
 CONF
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
 	pass "an SBC node with a mutual TLS listener starts"
@@ -195,10 +239,14 @@ relay rogue $P_ROGUE "$C/rogue/pbx.pem" "$C/rogue/pbx.key"
 	-i 127.0.0.1 -p $P_CORE -nostdin -timeout 120s -trace_msg \
 	-message_file "$WORK/uas.msg" > "$WORK/uas.out" 2>&1 &
 HELPER_PIDS="$HELPER_PIDS $!"
-for _ in $(seq 1 50); do # bounded: until its port is bound
-	ss -uln | grep -q "127.0.0.1:$P_CORE " && break
-	sleep 0.1
-done
+wait_port -u $P_CORE
+
+# ---- the keep-alive towards the pbx over TLS ----
+check "the keep-alive reaches the pbx over TLS (OPTIONS answered 200)" \
+	sh -c "for i in \$(seq 1 50); do \"$TANDEMCTL\" -s \"$SOCK\" --json sbc show peers |
+		grep -q '\"destination1_check\":\"200 ' && exit 0; sleep 0.2; done; exit 1"
+check "the pbx's TLS server verified the SBC's certificate" \
+	grep -q 'TLS up: TLSv1\.[23], client sbc.test' "$WORK/relay-pbxtls.log"
 
 # call NAME SCENARIO TRANSPORT PORT COUNT: a bounded sipp uac; sets
 # uac_rc, ok_calls
