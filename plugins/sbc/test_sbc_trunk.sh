@@ -16,7 +16,8 @@
 #   SHA-256: asked again for 900 s, answered (checked with python's
 #   hashlib), registered.
 # - Kamailio as a registrar (auth with SHA-256, registrar, usrloc):
-#   registered for the 10 s it grants; removed at stop.
+#   registered for the 10 s it grants; removed at stop; a 407
+#   (Proxy-Authenticate) answered with Proxy-Authorization.
 # - A registrar challenging with AKAv1-MD5: shown failed with the reason.
 # - A peer section with a keep-alive but no destination: tandemd --check
 #   names the file and line.
@@ -43,7 +44,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
 	exit 0
 fi
-plan 26
+plan 27
 
 SOCK="$WORK/sbc.sock"
 P_SBC=5260	# the SBC's listener
@@ -139,7 +140,12 @@ request_route {
 		sl_send_reply("405", "Method Not Allowed");
 		exit;
 	}
-	if (\$au != "trunk3" || !pv_www_authenticate("\$td", "kam-secret", "0")) {
+	if (\$fU == "trunk4") { # as a proxy in front of a registrar would
+		if (\$au != "trunk4" || !pv_proxy_authenticate("\$td", "kam-proxy", "0")) {
+			proxy_challenge("\$td", "1");
+			exit;
+		}
+	} else if (\$au != "trunk3" || !pv_www_authenticate("\$td", "kam-secret", "0")) {
 		www_challenge("\$td", "1");
 		exit;
 	}
@@ -216,6 +222,12 @@ register_uri = sip:kam.provider.test
 register_user = trunk3
 register_password = kam-secret
 register_expires = 600
+[sbc-peer kamproxy]
+address = 127.0.0.7
+destination = udp:127.0.0.1:$P_KAM
+register_uri = sip:kam.provider.test
+register_user = trunk4
+register_password = kam-proxy
 CONF
 
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
@@ -329,8 +341,12 @@ if [ -n "$KAM" ]; then
 	check "Kamailio (SHA-256 digest) registers us, for the 10 s it grants" \
 		wait_ctl 15 '"peer":"kamprov".*"state":"registered".*"expires_in":\([0-9]\|10\),' \
 		sbc show registrations
+	check "and answers a 407 with Proxy-Authorization (Kamailio again)" \
+		wait_ctl 5 '"peer":"kamproxy".*"state":"registered"' \
+		sbc show registrations
 else
 	pass "Kamailio registers us # SKIP kamailio not installed"
+	pass "Kamailio and 407 # SKIP kamailio not installed"
 fi
 check "a challenge we cannot answer (AKAv1-MD5): failed, clearly" \
 	wait_ctl 15 '"peer":"imsprov".*"state":"failed".*"last_status":"401 challenge of an algorithm we lack"' \
