@@ -228,7 +228,7 @@ int sbc_auth_answer(const struct sip_message *challenge, const char *method,
 		    const char *uri, const char *user, const char *password,
 		    char *hdr, size_t size)
 {
-	char line[1024], realm[128], nonce[128], opaque[128], algorithm[32];
+	char line[1024], realm[128], nonce[256], opaque[128], algorithm[32];
 	char qop[64], cnonce[17], ha1[65], ha2[65], response[65], text[1024];
 	char extra[320];
 	const EVP_MD *md;

@@ -541,6 +541,32 @@ static void uri_host(const char *uri, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)strcspn(h, ";?>"), h);
 }
 
+/* The AOR and the Contact of a registration; -ENOENT when no listener
+ * gives the Contact. */
+static int reg_identity(struct reg *r, const char *proto)
+{
+	char host[192], user[64], uri[256];
+
+	uri_host(r->t.register_uri, host, sizeof(host));
+	if (r->t.register_aor[0])
+		snprintf(r->aor, sizeof(r->aor), "<%s>", r->t.register_aor);
+	else
+		snprintf(r->aor, sizeof(r->aor), "<sip:%s@%s>",
+			 r->t.register_user, host);
+	if (r->t.register_contact[0]) {
+		snprintf(r->contact, sizeof(r->contact), "%s",
+			 r->t.register_contact);
+		return 0;
+	}
+	/* a user name may be "user@domain": its user part only */
+	snprintf(user, sizeof(user), "%.*s",
+		 (int)strcspn(r->t.register_user, "@"), r->t.register_user);
+	if (local_uri(proto, user[0] ? user : "sbc", uri, sizeof(uri)) < 0)
+		return -ENOENT;
+	snprintf(r->contact, sizeof(r->contact), "%s", uri);
+	return 0;
+}
+
 static int regs_setup(void)
 {
 	nregs = 0;
@@ -548,7 +574,7 @@ static int regs_setup(void)
 		struct sbc_peer *p = sbc_peer_at(i);
 		struct reg *r = &regs[nregs];
 		const char *d = sbc_peer_dest(p, 0);
-		char proto[4] = "udp", host[192], uri[256];
+		char proto[4] = "udp";
 
 		if (nregs == REGS_MAX)
 			return -E2BIG;
@@ -559,21 +585,7 @@ static int regs_setup(void)
 		r->peer = p;
 		if (d)
 			memcpy(proto, d, 3);
-		uri_host(r->t.register_uri, host, sizeof(host));
-		if (r->t.register_aor[0])
-			snprintf(r->aor, sizeof(r->aor), "<%s>",
-				 r->t.register_aor);
-		else
-			snprintf(r->aor, sizeof(r->aor), "<sip:%s@%s>",
-				 r->t.register_user, host);
-		if (r->t.register_contact[0])
-			snprintf(r->contact, sizeof(r->contact), "%s",
-				 r->t.register_contact);
-		else if (local_uri(proto, r->t.register_user[0] ?
-				   r->t.register_user : "sbc", uri,
-				   sizeof(uri)) >= 0)
-			snprintf(r->contact, sizeof(r->contact), "%s", uri);
-		else
+		if (reg_identity(r, proto) < 0)
 			return -ENOENT;
 		snprintf(r->call_id, sizeof(r->call_id), "reg%08lx%08lx@sbc",
 			 random(), random());
