@@ -36,16 +36,16 @@
 #include "sbc_int.h"
 
 #define TICK_MS 500
-#define PROBES_MAX 512	 /* 64 peers of 8 destinations */
-#define REGS_MAX 64	 /* one registration per peer */
-#define RETRY_CAP_S 300	 /* longest wait between failed registrations */
+#define PROBES_MAX 512	/* 64 peers of 8 destinations */
+#define REGS_MAX 64	/* one registration per peer */
+#define RETRY_CAP_S 300 /* longest wait between failed registrations */
 #define REFRESH_MARGIN_S 30
 
 /* ---- Keep-alive: one OPTIONS prober per destination --------------------- */
 
 struct probe {
 	struct sbc_peer *peer;
-	unsigned dest;		    /* its index among the peer's destinations */
+	unsigned dest; /* its index among the peer's destinations */
 	unsigned interval_s, down_after;
 	struct sip_client *pending; /* the OPTIONS in flight */
 	unsigned misses;	    /* unanswered in a row */
@@ -58,17 +58,17 @@ struct probe {
 /* ---- Registration: one per peer with a register_uri --------------------- */
 
 enum reg_state {
-	REG_WAITING,	  /* not tried yet */
-	REG_REGISTERING,  /* a REGISTER is out, first or after a failure */
-	REG_REGISTERED,	  /* granted; a refresh may be out */
-	REG_FAILED,	  /* refused or unanswered; a retry is due */
+	REG_WAITING,	   /* not tried yet */
+	REG_REGISTERING,   /* a REGISTER is out, first or after a failure */
+	REG_REGISTERED,	   /* granted; a refresh may be out */
+	REG_FAILED,	   /* refused or unanswered; a retry is due */
 	REG_UNREGISTERING, /* stopping: REGISTER expires 0 is out */
 	REG_UNREGISTERED,
 };
 
 static const char *const reg_state_names[] = {
-	"waiting", "registering", "registered", "failed", "unregistering",
-	"unregistered",
+	"waiting", "registering",   "registered",
+	"failed",  "unregistering", "unregistered",
 };
 
 struct reg {
@@ -83,10 +83,10 @@ struct reg {
 	bool answered_stale;	 /* and a stale=true was answered already */
 	int last_status;	 /* of the last final response; 0 none */
 	char last_reason[64];
-	uint64_t expires_at_ms;	 /* registered until (0: not) */
-	uint64_t next_ms;	 /* refresh or retry due (0: none) */
-	unsigned retry_s;	 /* the wait after the next failure */
-	unsigned failures;	 /* in a row */
+	uint64_t expires_at_ms; /* registered until (0: not) */
+	uint64_t next_ms;	/* refresh or retry due (0: none) */
+	unsigned retry_s;	/* the wait after the next failure */
+	unsigned failures;	/* in a row */
 };
 
 static struct probe probes[PROBES_MAX];
@@ -140,13 +140,13 @@ static int local_uri(const char *proto, const char *user, char *out,
 static bool sip_has_local_route(void)
 {
 	return sbc_sip->size >= offsetof(struct sip_service, local_route) +
-				       sizeof(sbc_sip->local_route);
+					sizeof(sbc_sip->local_route);
 }
 
 static bool sip_has_tls_peer_is(void)
 {
 	return sbc_sip->size >= offsetof(struct sip_service, tls_peer_is) +
-				       sizeof(sbc_sip->tls_peer_is);
+					sizeof(sbc_sip->tls_peer_is);
 }
 
 /* ---- Keep-alive ---------------------------------------------------------- */
@@ -168,13 +168,13 @@ static void probe_mark(struct probe *pr, bool up)
 	sbc_peer_dest_set(pr->peer, pr->dest, up);
 	if (up) {
 		tnd_notice("peer %s: destination %s is up (OPTIONS answered "
-			   "%d)", sbc_peer_name(pr->peer), dest,
-			   pr->last_status);
+			   "%d)",
+			   sbc_peer_name(pr->peer), dest, pr->last_status);
 	} else {
 		sbc_host->counter_add(count.dest_down, 1);
 		tnd_notice("peer %s: destination %s is down (%u OPTIONS "
-			   "unanswered in a row)", sbc_peer_name(pr->peer),
-			   dest, pr->misses);
+			   "unanswered in a row)",
+			   sbc_peer_name(pr->peer), dest, pr->misses);
 	}
 }
 
@@ -218,9 +218,9 @@ static void probe_send(struct probe *pr)
 
 	/* RFC 3261 11.1: the destination itself as the Request-URI */
 	snprintf(ruri, sizeof(ruri), "sip:%s%s", dest_hostport(dest),
-		 strncmp(dest, "udp:", 4) == 0 ? "" :
-		 strncmp(dest, "tcp:", 4) == 0 ? ";transport=tcp" :
-						  ";transport=tls");
+		 strncmp(dest, "udp:", 4) == 0	 ? ""
+		 : strncmp(dest, "tcp:", 4) == 0 ? ";transport=tcp"
+						 : ";transport=tls");
 	spec.method = "OPTIONS";
 	spec.request_uri = ruri;
 	spec.from = pr->from;
@@ -245,8 +245,8 @@ static int probes_setup(void)
 		struct sbc_peer_trunk t;
 
 		sbc_peer_trunk(p, &t);
-		for (unsigned k = 0; t.options_interval_s &&
-				     k < sbc_peer_ndest(p); k++) {
+		for (unsigned k = 0;
+		     t.options_interval_s && k < sbc_peer_ndest(p); k++) {
 			struct probe *pr = &probes[nprobes];
 			char uri[128];
 			const char *d = sbc_peer_dest(p, k);
@@ -282,10 +282,12 @@ void sbc_trunk_show_dest(struct tnd_reply *r, const struct sbc_peer *p,
 		sbc_host->reply_field(r, key, "none yet");
 	else
 		sbc_host->reply_field(r, key, "%d%s %llus ago, %u missed",
-			pr->last_status, pr->misses ? " (no answer)" : "",
-			(unsigned long long)((sbc_host->now_ms() -
-					      pr->last_ms) / 1000),
-			pr->misses);
+				      pr->last_status,
+				      pr->misses ? " (no answer)" : "",
+				      (unsigned long long)((sbc_host->now_ms() -
+							    pr->last_ms) /
+							   1000),
+				      pr->misses);
 }
 
 /* ---- Registration -------------------------------------------------------- */
@@ -350,14 +352,16 @@ static void reg_send(struct reg *r, const char *auth);
 static void reg_failed(struct reg *r, int status, const char *why)
 {
 	uint64_t now = sbc_host->now_ms();
-	unsigned cap = r->t.register_retry_s > RETRY_CAP_S ?
-			       r->t.register_retry_s : RETRY_CAP_S;
+	unsigned cap = r->t.register_retry_s > RETRY_CAP_S
+			       ? r->t.register_retry_s
+			       : RETRY_CAP_S;
 
 	r->last_status = status;
 	snprintf(r->last_reason, sizeof(r->last_reason), "%s", why);
 	if (r->state == REG_UNREGISTERING) {
 		tnd_notice("peer %s: removing registration of %s failed: %d "
-			   "%s", sbc_peer_name(r->peer), r->aor, status, why);
+			   "%s",
+			   sbc_peer_name(r->peer), r->aor, status, why);
 		reg_state(r, REG_UNREGISTERED);
 		return;
 	}
@@ -366,8 +370,9 @@ static void reg_failed(struct reg *r, int status, const char *why)
 	if (r->expires_at_ms <= now)
 		r->expires_at_ms = 0;
 	tnd_notice("peer %s: registration of %s at %s failed: %d %s; again "
-		   "in %u s", sbc_peer_name(r->peer), r->aor,
-		   r->t.register_uri, status, why, r->retry_s);
+		   "in %u s",
+		   sbc_peer_name(r->peer), r->aor, r->t.register_uri, status,
+		   why, r->retry_s);
 	r->next_ms = now + r->retry_s * 1000ull;
 	r->retry_s = r->retry_s * 2 > cap ? cap : r->retry_s * 2;
 	reg_state(r, REG_FAILED);
@@ -383,8 +388,9 @@ static void reg_granted(struct reg *r, const struct sip_message *m)
 	sbc_host->counter_add(count.registered, 1);
 	if (r->state != REG_REGISTERED)
 		tnd_notice("peer %s: registered %s at %s, contact %s, "
-			   "expires %u", sbc_peer_name(r->peer), r->aor,
-			   r->t.register_uri, r->contact, granted);
+			   "expires %u",
+			   sbc_peer_name(r->peer), r->aor, r->t.register_uri,
+			   r->contact, granted);
 	else
 		tnd_info("peer %s: registration of %s refreshed, expires %u",
 			 sbc_peer_name(r->peer), r->aor, granted);
@@ -415,9 +421,9 @@ static void reg_challenged(struct reg *r, int status,
 			    r->t.register_user, r->t.register_password, auth,
 			    sizeof(auth));
 	if (n < 0) {
-		reg_failed(r, status, n == -ENOTSUP ?
-			   "challenge of an algorithm we lack" :
-			   "challenge unreadable");
+		reg_failed(r, status,
+			   n == -ENOTSUP ? "challenge of an algorithm we lack"
+					 : "challenge unreadable");
 		return;
 	}
 	r->answered_stale = r->answered_challenge;
@@ -472,8 +478,7 @@ static void on_register(struct sip_client *c, int status,
 	r->pending = NULL;
 	if (rsp && (status == 401 || status == 407)) {
 		reg_challenged(r, status, rsp);
-	} else if (rsp && status == 423 && !removing &&
-		   reg_too_brief(r, rsp)) {
+	} else if (rsp && status == 423 && !removing && reg_too_brief(r, rsp)) {
 		; /* asked again */
 	} else if (status >= 200 && status < 300) {
 		r->last_status = status;
@@ -487,8 +492,10 @@ static void on_register(struct sip_client *c, int status,
 			reg_granted(r, rsp);
 		}
 	} else {
-		reg_failed(r, status, rsp ? "refused" :
-			   status == 503 ? "no next hop" : "no answer");
+		reg_failed(r, status,
+			   rsp		   ? "refused"
+			   : status == 503 ? "no next hop"
+					   : "no answer");
 	}
 	if (removing && !r->pending)
 		reg_removed();
@@ -612,26 +619,28 @@ int sbc_cmd_show_registrations(struct tnd_reply *r, int argc, char **argv)
 		sbc_host->reply_record(r);
 		sbc_host->reply_field(r, "peer", "%s", sbc_peer_name(g->peer));
 		sbc_host->reply_field(r, "aor", "%s", g->aor);
-		sbc_host->reply_field(r, "registrar", "%s",
-				      g->t.register_uri);
+		sbc_host->reply_field(r, "registrar", "%s", g->t.register_uri);
 		sbc_host->reply_field(r, "via", "%s",
 				      g->next_hop[0] ? g->next_hop : "-");
 		sbc_host->reply_field(r, "contact", "%s", g->contact);
 		sbc_host->reply_field(r, "state", "%s",
 				      reg_state_names[g->state]);
-		sbc_host->reply_field_num(r, "expires_in",
-			g->expires_at_ms > now ?
-				(long long)((g->expires_at_ms - now) / 1000) :
-				0);
+		sbc_host->reply_field_num(
+			r, "expires_in",
+			g->expires_at_ms > now
+				? (long long)((g->expires_at_ms - now) / 1000)
+				: 0);
 		if (g->last_status)
 			sbc_host->reply_field(r, "last_status", "%d %s",
 					      g->last_status, g->last_reason);
 		else
 			sbc_host->reply_field(r, "last_status", "-");
 		sbc_host->reply_field_num(r, "failures", g->failures);
-		sbc_host->reply_field_num(r, "next_in",
-			g->next_ms > now && !g->pending ?
-				(long long)((g->next_ms - now) / 1000) : 0);
+		sbc_host->reply_field_num(
+			r, "next_in",
+			g->next_ms > now && !g->pending
+				? (long long)((g->next_ms - now) / 1000)
+				: 0);
 	}
 	return 0;
 }
@@ -655,8 +664,8 @@ bool sbc_trunk_tls_ok(struct sip_request *req, const struct sbc_peer *p,
 	sbc_host->counter_add(count.tls_refused, 1);
 	sbc_guard_offence(src, "no certificate");
 	tnd_info("INVITE from peer %s (%s): %s, 403", sbc_peer_name(p), src,
-		 rc == 0 ? "its certificate names another host" :
-			   "not over TLS with a verified certificate");
+		 rc == 0 ? "its certificate names another host"
+			 : "not over TLS with a verified certificate");
 	sbc_sip->reply(req, 403, "Certificate Required", NULL, NULL, NULL, 0);
 	return false;
 }
@@ -688,24 +697,31 @@ static int peer_trunk_check(const struct sbc_peer *p, const char *section)
 
 	sbc_peer_trunk(p, &t);
 	if (t.options_interval_s && !sbc_peer_ndest(p))
-		return sbc_host->config_error(section, "options_interval_s",
+		return sbc_host->config_error(
+			section, "options_interval_s",
 			"[%s] options_interval_s: the peer has no destination "
-			"to keep alive", section);
+			"to keep alive",
+			section);
 	if (t.register_uri[0] && strncasecmp(t.register_uri, "sip:", 4) &&
 	    strncasecmp(t.register_uri, "sips:", 5))
-		return sbc_host->config_error(section, "register_uri",
+		return sbc_host->config_error(
+			section, "register_uri",
 			"[%s] register_uri: '%s' is not a sip: or sips: URI",
 			section, t.register_uri);
 	if (!t.register_uri[0] && (t.register_user[0] || t.register_aor[0]))
-		return sbc_host->config_error(section, "register_user",
+		return sbc_host->config_error(
+			section, "register_user",
 			"[%s] register_user, register_aor: need register_uri",
 			section);
 	if (t.register_uri[0] && !t.register_user[0] && !t.register_aor[0])
-		return sbc_host->config_error(section, "register_uri",
+		return sbc_host->config_error(
+			section, "register_uri",
 			"[%s] register_uri: needs register_user or "
-			"register_aor", section);
+			"register_aor",
+			section);
 	if (t.register_user[0] && !t.register_password[0])
-		return sbc_host->config_error(section, "register_user",
+		return sbc_host->config_error(
+			section, "register_user",
 			"[%s] register_user: needs register_password", section);
 	return 0;
 }
@@ -732,7 +748,8 @@ int sbc_trunk_init(void)
 		struct tnd_counter **c;
 		const char *name, *help;
 	} counters[] = {
-		{ &count.options_sent, "options_sent", "keep-alive OPTIONS sent" },
+		{ &count.options_sent, "options_sent",
+		  "keep-alive OPTIONS sent" },
 		{ &count.options_missed, "options_missed",
 		  "keep-alive OPTIONS unanswered" },
 		{ &count.dest_down, "destinations_down",
@@ -747,9 +764,8 @@ int sbc_trunk_init(void)
 	struct peer_walk walk = { 0, 0 };
 
 	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++) {
-		*counters[k].c = sbc_host->counter_new(SBC_SELF,
-						       counters[k].name,
-						       counters[k].help);
+		*counters[k].c = sbc_host->counter_new(
+			SBC_SELF, counters[k].name, counters[k].help);
 		if (!*counters[k].c)
 			return -ENOMEM;
 	}
@@ -791,9 +807,10 @@ int sbc_trunk_start(void)
 	if (rc == 0)
 		rc = regs_setup();
 	if (rc < 0) {
-		tnd_error("trunks: %s", rc == -ENOENT ?
-			  "no listener for a registration's Contact" :
-			  "too many keep-alives or registrations");
+		tnd_error("trunks: %s",
+			  rc == -ENOENT
+				  ? "no listener for a registration's Contact"
+				  : "too many keep-alives or registrations");
 		return rc;
 	}
 	tls_listener_check();
