@@ -40,6 +40,7 @@
 #define REGS_MAX 64	/* one registration per peer */
 #define RETRY_CAP_S 300 /* longest wait between failed registrations */
 #define REFRESH_MARGIN_S 30
+#define REMOVAL_WAIT_MS 3000 /* below the node's default stop_timeout_ms */
 
 /* ---- Keep-alive: one OPTIONS prober per destination --------------------- */
 
@@ -95,7 +96,9 @@ static struct reg regs[REGS_MAX];
 static unsigned nregs;
 static struct tnd_timer *tick;
 static bool stopping;
-static unsigned unreg_pending; /* removals still unanswered at stop */
+static unsigned unreg_pending;		/* removals still unanswered at stop */
+static struct tnd_timer *removal_timer; /* bounds the wait for them */
+static bool stop_told;			/* host->stopped() was called */
 
 static struct {
 	struct tnd_counter *options_sent, *options_missed, *dest_down,
@@ -450,10 +453,27 @@ static bool reg_too_brief(struct reg *r, const struct sip_message *m)
 	return true;
 }
 
+/* Removals done (or no longer waited for): the plugin has stopped. */
 static void all_removed(void *arg)
 {
 	(void)arg;
+	if (stop_told)
+		return;
+	stop_told = true;
+	sbc_host->timer_free(removal_timer);
+	removal_timer = NULL;
 	sbc_host->stopped(SBC_SELF);
+}
+
+static void on_removal_timeout(struct tnd_timer *t, void *arg)
+{
+	(void)t;
+	tnd_notice("%u registration%s not removed within %u ms; stopping "
+		   "anyway (%s at the registrar)",
+		   unreg_pending, unreg_pending == 1 ? "" : "s",
+		   REMOVAL_WAIT_MS,
+		   unreg_pending == 1 ? "it expires" : "they expire");
+	all_removed(arg);
 }
 
 /* One removal fewer to wait for at stop. The host is told from a loop
@@ -851,5 +871,11 @@ int sbc_trunk_stop(void)
 		if (r->pending)
 			unreg_pending++;
 	}
-	return unreg_pending ? TND_STOP_PENDING : 0;
+	if (!unreg_pending)
+		return 0;
+	stop_told = false;
+	removal_timer = sbc_host->timer_new(SBC_SELF, on_removal_timeout, NULL);
+	if (removal_timer)
+		sbc_host->timer_start(removal_timer, REMOVAL_WAIT_MS, 0);
+	return TND_STOP_PENDING;
 }

@@ -44,7 +44,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
 	exit 0
 fi
-plan 27
+plan 28
 
 SOCK="$WORK/sbc.sock"
 P_SBC=5260	# the SBC's listener
@@ -356,7 +356,10 @@ check "and the node keeps serving (the others registered)" \
 	sbc show registrations
 ctl sbc show registrations > "$WORK/regs.json"
 
-# ---- stop: the registration is removed ----
+# ---- stop: the registrations are removed; one registrar is gone by
+# then, and the node does not wait for it beyond 3 s ----
+kill "$pid_shareg" 2>/dev/null
+wait "$pid_shareg" 2>/dev/null
 kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20
 if [ "$rc" = 0 ]; then
@@ -368,6 +371,8 @@ fi
 check "its registrations removed at stop (Expires: 0)" \
 	grep -q "notice.*peer provider: registration of <sip:trunk1@provider.test> removed" \
 	"$WORK/sbc.log"
+check "the removal nobody answers is given up after 3 s, logged" \
+	grep -q "notice.*1 registration not removed within 3000 ms" "$WORK/sbc.log"
 if [ -n "$KAM" ]; then
 	check "Kamailio's too (challenged again, answered)" \
 		grep -q "notice.*peer kamprov: registration of <sip:trunk3@kam.provider.test> removed" \
