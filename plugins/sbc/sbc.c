@@ -107,6 +107,9 @@ static const struct tnd_command sbc_commands[] = {
 	  "actions", sbc_cmd_show_rules },
 	{ "sbc unblock", "ADDR", "lift the block of a source address",
 	  sbc_cmd_unblock },
+	{ "sbc show registrations", NULL,
+	  "registrations with providers: state, expiry, last status",
+	  sbc_cmd_show_registrations },
 	TND_COMMAND_END
 };
 
@@ -145,9 +148,9 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 		if (!*counters[i].c)
 			return -ENOMEM;
 	}
-	if (sbc_norm_load() < 0)
+	if (sbc_norm_load() < 0 || sbc_peers_load() < 0)
 		return -EINVAL;
-	return sbc_peers_load();
+	return sbc_trunk_init();
 }
 
 static int sbc_start(void)
@@ -163,6 +166,8 @@ static int sbc_start(void)
 		return -ENOMEM;
 	if (sbc_call_start() < 0)
 		return -ENOMEM;
+	if (sbc_trunk_start() < 0)
+		return -EINVAL;
 	tnd_info("access calls go to %s", sbc_cfg->core_next_hop);
 	return 0;
 }
@@ -174,7 +179,7 @@ static int sbc_stop(void)
 		sbc_call_stop();
 	}
 	sbc_guard_reset();
-	return 0;
+	return sbc_trunk_stop();
 }
 
 static void sbc_fini(void)

@@ -731,6 +731,8 @@ static enum sip_verdict on_invite(struct sip_request *req, void *arg)
 		tnd_info("INVITE from %s: no peer has this address, 403", src);
 		return refuse(req, 403, "Not A Peer", NULL);
 	}
+	if (peer && !sbc_trunk_tls_ok(req, peer, src))
+		return SIP_TAKEN;
 	if (peer && !peer_authenticated(req, peer, src))
 		return SIP_TAKEN;
 	if (peer && sbc_peer_admit(peer) < 0) {

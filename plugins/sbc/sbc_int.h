@@ -256,6 +256,62 @@ enum sbc_norm_adapt {
 enum sbc_norm_adapt sbc_norm_adapt(const struct sbc_peer *peer,
 				   unsigned from_side,
 				   const struct sip_message *m, bool confirmed);
+/*
+ * The client side of digest (RFC 2617, RFC 7616 / RFC 8760: MD5, SHA-256
+ * and their -sess forms; qop "auth" or none): the answer to the first
+ * challenge of a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate)
+ * `challenge` we can answer, for a request `method` to `uri` (the
+ * Request-URI it will carry) with user/password. Writes the whole line,
+ * "Authorization: Digest ...\r\n" or "Proxy-Authorization: ...\r\n", to
+ * `hdr` (NUL-terminated), ready for a request's extra headers. Returns
+ * its length, -ENOENT (no Digest challenge), -ENOTSUP (no algorithm or
+ * qop we have), -ENOSPC. A fresh cnonce each call, nc 00000001.
+ */
+int sbc_auth_answer(const struct sip_message *challenge, const char *method,
+		    const char *uri, const char *user, const char *password,
+		    char *hdr, size_t size);
+/* Whether that challenge says stale=true (RFC 2617 3.2.1: the nonce was
+ * old, the credentials good: answering again is worth it). */
+bool sbc_auth_stale(const struct sip_message *challenge);
+
+/* ---- Trunks: keep-alive, registration, TLS identity (sbc_trunk.c) ---- */
+
+/* What a peer's [sbc-peer] section says of its trunk (strings owned by
+ * the configuration; "" when unset). */
+struct sbc_peer_trunk {
+	unsigned options_interval_s; /* 0: no OPTIONS keep-alive */
+	unsigned options_down_after; /* misses in a row that mark down */
+	const char *register_uri;    /* "": no registration */
+	const char *register_user, *register_password;
+	const char *register_aor;     /* "": sip:USER@registrar host */
+	const char *register_contact; /* "": our listener's address */
+	unsigned register_expires;    /* asked for, seconds */
+	unsigned register_retry_s;    /* first wait after a failure */
+	const char *tls_name;	      /* "": calls need no certificate */
+};
+void sbc_peer_trunk(const struct sbc_peer *p, struct sbc_peer_trunk *out);
+
+/* init: check the peers' trunk keys ("file:line: message"), counters */
+int sbc_trunk_init(void);
+/* start: keep-alive probes and registrations begin */
+int sbc_trunk_start(void);
+/* stop: probes end, registrations are removed (REGISTER expires 0);
+ * returns TND_STOP_PENDING while those are answered, then calls
+ * sbc_host->stopped(), else 0 */
+int sbc_trunk_stop(void);
+/*
+ * In on_invite, for a request from peer `p` (source `src`): when the
+ * peer has a tls_name, the request must have come over TLS with a
+ * verified certificate naming it, else it is answered 403 "Certificate
+ * Required" here, counted as an offence, and false is returned.
+ */
+bool sbc_trunk_tls_ok(struct sip_request *req, const struct sbc_peer *p,
+		      const char *src);
+/* Adds the keep-alive fields of destination `i` of `p` to a record of
+ * `sbc show peers` (nothing when the peer has no keep-alive). */
+void sbc_trunk_show_dest(struct tnd_reply *r, const struct sbc_peer *p,
+			 unsigned i);
+int sbc_cmd_show_registrations(struct tnd_reply *r, int argc, char **argv);
 
 /* "UDP 127.0.0.1:5061" of a message -> "127.0.0.1" */
 void sbc_source_addr(const struct sip_message *m, char *out, size_t size);
