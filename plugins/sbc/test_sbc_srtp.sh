@@ -31,7 +31,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ] || ! command -v tshark >/dev/null; then
 fi
 PEER="$abs_top_builddir/plugins/media/test_media_peer"
 SC="$SBC_SRCDIR/sipp"
-plan 36
+plan 40
 # make check builds it (Makefile.am); run by hand: make -C plugins/media test_media_peer
 [ -x "$PEER" ] || { fail "plugins/media/test_media_peer is built"; finish; }
 
@@ -166,6 +166,26 @@ t() { ! grep -qi 'crypto\|fingerprint\|SAVP' "$WORK/sdes-uas.msg"; }
 check "no a=crypto, a=fingerprint or SAVP on the core side" t
 t() { ! grep -q "inline:$key" "$WORK/sdes-uas.msg"; }
 check "the caller's key never reaches the core side" t
+
+# ---- the core offers again: our SDES offer, the caller's SRTP answer ----
+uas sbc_uas_reoffer re-uas -key peer_port 31002 -key fmt 0 \
+	-key rtpmap "a=rtpmap:0 PCMU/8000"
+uac sbc_uac_srtp_reoffer re-uac 5260 RTP/SAVP \
+	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$key" "a=ptime:20" -d 5000
+va="$WORK/re-uac.vars"
+wait_for "$va.reoffer" port=
+wait_for "$WORK/re-uas.vars.reoffer" port=
+check "the core's re-offer reaches the caller as RTP/SAVP, our key kept" \
+	test "$(var proto "$va.reoffer")" = RTP/SAVP -a -n "$(var key "$va")" \
+	-a "$(var key "$va.reoffer")" = "$(var key "$va")"
+check "the caller's SRTP answer reaches the core as plain RTP/AVP" \
+	test "$(var proto "$WORK/re-uas.vars.reoffer")" = RTP/AVP
+"$PEER" srtp 31002 "$(var port "$WORK/re-uas.vars")" 31004 "$(var port "$va")" 100 \
+	"AES_CM_128_HMAC_SHA1_80:$key" "AES_CM_128_HMAC_SHA1_80:$(var key "$va")" \
+	> "$WORK/peer.out" 2>&1
+check "after it, SRTP <-> RTP: 100 packets each way, payloads in order" both_ways
+end_call
+check "that call ends cleanly: sipp exit $uac_rc" test "$uac_rc" = 0
 
 # ---- DTLS-SRTP outside, RTP inside ----
 mkdir -p "$WORK/cert"
