@@ -319,17 +319,37 @@ static bool access_leg_dtls(struct sbc_call *call)
 	       loc.fingerprint[0];
 }
 
+/* The peer's c= address as the media sockets reach it: an IPv4 peer of
+ * a media service bound to IPv6 ("::", both families) as ::ffff:a.b.c.d
+ * (RFC 4291 2.5.5.2), so that one side may be IPv4 and the other IPv6. */
+static const char *media_peer_addr(struct sbc_call *call, unsigned leg,
+				   char *buf, size_t size)
+{
+	const char *addr = call->sdp[leg].address;
+	struct media_rtp_local loc = { .size = sizeof(loc) };
+
+	if (!addr[0])
+		return NULL; /* unknown: latch */
+	if (strchr(addr, ':') ||
+	    sbc_media->rtp_local(call->chan, leg, &loc) < 0 || !loc.ipv6)
+		return addr;
+	snprintf(buf, size, "::ffff:%s", addr);
+	return buf;
+}
+
 /* Both sides have described the stream, each hop's codec is known
  * (sdp_cross): the legs get their peer's address, codec and keys. */
 static int media_apply(struct sbc_call *call)
 {
+	char mapped[MEDIA_ADDR_MAX + 8];
 	int rc;
 
 	for (unsigned leg = 0; leg < 2; leg++) {
 		const struct sbc_sdp *peer = &call->sdp[leg];
 		struct media_rtp_remote r = {
 			.size = sizeof(r),
-			.addr = peer->address[0] ? peer->address : NULL,
+			.addr = media_peer_addr(call, leg, mapped,
+						sizeof(mapped)),
 			.port = peer->port,
 			.codec = peer->codec,
 			.clock_hz = peer->clock_hz,

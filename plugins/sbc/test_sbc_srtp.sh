@@ -31,7 +31,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ] || ! command -v tshark >/dev/null; then
 fi
 PEER="$abs_top_builddir/plugins/media/test_media_peer"
 SC="$SBC_SRCDIR/sipp"
-plan 40
+plan 45
 # make check builds it (Makefile.am); run by hand: make -C plugins/media test_media_peer
 [ -x "$PEER" ] || { fail "plugins/media/test_media_peer is built"; finish; }
 
@@ -62,18 +62,29 @@ core_domain = 127.0.0.1:5270
 access_srtp = $4
 CONF
 }
+# dual NAME SIP_PORT RTP_BASE: a node whose media binds both families
+# (::), the access side's SDP IPv6 (::1), the core side's IPv4
+dual() {
+	node "$@" optional
+	sed -i 's/^rtp_address = .*/rtp_address = ::/' "$WORK/$1.conf"
+	printf 'access_media_address = ::1\ncore_media_address = 127.0.0.1\n' \
+		>> "$WORK/$1.conf"
+}
 ctl() { n=$1; shift; "$TANDEMCTL" -s "$WORK/$n.sock" "$@"; }
 var() { sed -n "s/.*\\<$1=\\([^ ]*\\).*/\\1/p" "$2"; }
 peer() { sed -n "s/^$1=//p" "$WORK/peer.out"; }
 
 node sbc 5260 30000 optional
 node strict 5262 30100 sdes
+dual dual 5264 30200
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log" && sbc_pid=$NODE_PID &&
-   start_node "$WORK/strict.conf" "$WORK/strict.log"; then
-	strict_pid=$NODE_PID
-	pass "two SBC nodes start (access_srtp optional, sdes)"
+   start_node "$WORK/strict.conf" "$WORK/strict.log" && strict_pid=$NODE_PID &&
+   start_node "$WORK/dual.conf" "$WORK/dual.log"; then
+	dual_pid=$NODE_PID
+	pass "three SBC nodes start (access_srtp optional, sdes; IPv6 | IPv4)"
 else
-	fail "two SBC nodes start"; diag "$WORK/sbc.log" "$WORK/strict.log"; finish
+	fail "three SBC nodes start"
+	diag "$WORK/sbc.log" "$WORK/strict.log" "$WORK/dual.log"; finish
 fi
 
 # uas SCENARIO NAME [ARGS]: a sipp callee of the core side on 5270
@@ -269,8 +280,49 @@ check "the caller's sink got them ($(sed -n 's/^packets=//p' "$WORK/sink.out"))"
 	test "$(sed -n 's/^packets=//p' "$WORK/sink.out")" -ge 50
 check "the transcoded call ends cleanly (sipp exit $uac_rc)" test "$uac_rc" = 0
 
-for n in sbc strict; do
+# ---- IPv6 outside, IPv4 inside: RTP both ways through a node on :: ----
+tshark -i lo -f udp -w "$WORK/v6.pcap" -q > "$WORK/tshark6.log" 2>&1 &
+tshark_pid=$!
+sleep 1
+"$SIPP" -sf "$SC/sbc_uas_call.xml" -t u1 -i 127.0.0.1 -p 5270 -m 1 -mp 32000 \
+	-nostdin -timeout 30s -trace_msg -message_file "$WORK/v6-uas.msg" \
+	> "$WORK/v6-uas.out" 2>&1 &
+uas_pid=$!
+sleep 0.5
+"$SIPP" -sf "$SC/sbc_uac_call.xml" -t u1 127.0.0.1:5264 -s callee -i 127.0.0.1 \
+	-p 5261 -mi ::1 -mp 32100 -m 1 -d 3000 -nostdin -timeout 30s \
+	-trace_msg -message_file "$WORK/v6-uac.msg" > "$WORK/v6-uac.out" 2>&1 &
+uac_pid=$!
+end_call
+sleep 0.5
+kill "$tshark_pid" 2>/dev/null
+wait "$tshark_pid" 2>/dev/null
+check "a call with IPv6 media outside and IPv4 inside completes (sipp exit $uac_rc)" \
+	test "$uac_rc" = 0
+t() {
+	tr -d '\r' < "$WORK/v6-uac.msg" | grep -q '^c=IN IP6 ::1$' &&
+	tr -d '\r' < "$WORK/v6-uac.msg" | grep -q '^o=sbc .* IN IP6 ::1$'
+}
+check "the caller's answer says o= and c=IN IP6 ::1" t
+t() {
+	tr -d '\r' < "$WORK/v6-uas.msg" | grep -q '^c=IN IP4 127.0.0.1$' &&
+	! grep -q 'IP6\|::1' "$WORK/v6-uas.msg"
+}
+check "the core's offer says IN IP4 and nothing of IPv6" t
+v6port=$(tr -d '\r' < "$WORK/v6-uac.msg" | sed -n 's/^m=audio \([0-9]*\) .*/\1/p' | tail -n 1)
+v4port=$(tr -d '\r' < "$WORK/v6-uas.msg" | sed -n 's/^m=audio \([0-9]*\) .*/\1/p' | head -n 1)
+rtp_from() { # FILTER: RTP packets the SBC sent matching it
+	tshark -r "$WORK/v6.pcap" -d "udp.port==$v6port,rtp" -d "udp.port==$v4port,rtp" \
+		-Y "rtp && $1" 2>/dev/null | wc -l
+}
+n6=$(rtp_from "ipv6.src == ::1 && udp.srcport == ${v6port:-1}")
+n4=$(rtp_from "ip.src == 127.0.0.1 && udp.srcport == ${v4port:-1}")
+check "RTP leaves the SBC over IPv6 to the caller ($n6) and over IPv4 to the core ($n4)" \
+	test "$n6" -ge 20 -a "$n4" -ge 20
+
+for n in sbc strict dual; do
 	pid=$sbc_pid; [ $n = strict ] && pid=$strict_pid
+	[ $n = dual ] && pid=$dual_pid
 	kill -TERM "$pid" 2>/dev/null
 	wait_exit "$pid" 20
 	check "the $n node stops cleanly (rc=$rc)" test "$rc" = 0
