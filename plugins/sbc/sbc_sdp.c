@@ -318,9 +318,10 @@ static void put_anchored_media(struct build *b, const struct sdp_line *l)
 		return;
 	}
 	b->live = strtoul(port, NULL, 10) != 0;
-	if (!b->live) { /* a disabled stream stays disabled (RFC 3264 8.2) */
-		put(&b->o, "m=audio 0 %s%.*s\r\n", proto, (int)(end - fmts),
-		    fmts);
+	if (!b->live) { /* a disabled stream stays disabled (RFC 3264 8.2),
+			 * with the proto of the offer it answers (6) */
+		put(&b->o, "m=audio 0 %s%.*s\r\n", t->proto ? t->proto : proto,
+		    (int)(end - fmts), fmts);
 		return;
 	}
 	put(&b->o, "m=audio %u %s", t->port, t->proto ? t->proto : proto);

@@ -160,6 +160,11 @@ static void build_checks(void)
 	ok(len > 0 && !strstr(out, "fingerprint") &&
 		   strstr(out, "m=audio 0 RTP/SAVP 0\r\n"),
 	   "a disabled stream gets no security lines and no new formats");
+	t.proto = "UDP/TLS/RTP/SAVP";
+	len = sbc_sdp_build("v=0\r\nm=audio 0 RTP/AVP 0\r\n", 25, &t, out,
+			    sizeof(out));
+	ok(len > 0 && strstr(out, "m=audio 0 UDP/TLS/RTP/SAVP 0\r\n"),
+	   "a stream declined in the answer carries the offer's proto");
 }
 
 static void answer_checks(void)
@@ -213,7 +218,7 @@ int main(void)
 	char out[2048], small[64];
 	int len;
 
-	printf("1..34\n");
+	printf("1..35\n");
 	len = sbc_sdp_rewrite(offer, strlen(offer), "203.0.113.1", 20000, out,
 			      sizeof(out));
 	ok(len > 0 && (size_t)len == strlen(out), "an offer is rewritten");

@@ -31,7 +31,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ] || ! command -v tshark >/dev/null; then
 fi
 PEER="$abs_top_builddir/plugins/media/test_media_peer"
 SC="$SBC_SRCDIR/sipp"
-plan 45
+plan 47
 # make check builds it (Makefile.am); run by hand: make -C plugins/media test_media_peer
 [ -x "$PEER" ] || { fail "plugins/media/test_media_peer is built"; finish; }
 
@@ -63,9 +63,10 @@ access_srtp = $4
 CONF
 }
 # dual NAME SIP_PORT RTP_BASE: a node whose media binds both families
-# (::), the access side's SDP IPv6 (::1), the core side's IPv4
+# (::), the access side's SDP IPv6 (::1), the core side's IPv4, and
+# access_srtp = off
 dual() {
-	node "$@" optional
+	node "$@" off
 	sed -i 's/^rtp_address = .*/rtp_address = ::/' "$WORK/$1.conf"
 	printf 'access_media_address = ::1\ncore_media_address = 127.0.0.1\n' \
 		>> "$WORK/$1.conf"
@@ -81,7 +82,7 @@ if start_node "$WORK/sbc.conf" "$WORK/sbc.log" && sbc_pid=$NODE_PID &&
    start_node "$WORK/strict.conf" "$WORK/strict.log" && strict_pid=$NODE_PID &&
    start_node "$WORK/dual.conf" "$WORK/dual.log"; then
 	dual_pid=$NODE_PID
-	pass "three SBC nodes start (access_srtp optional, sdes; IPv6 | IPv4)"
+	pass "three SBC nodes start (access_srtp optional, sdes, off with IPv6 | IPv4)"
 else
 	fail "three SBC nodes start"
 	diag "$WORK/sbc.log" "$WORK/strict.log" "$WORK/dual.log"; finish
@@ -245,6 +246,12 @@ uac sbc_uac_srtp_refused nokey-uac 5260 RTP/SAVP "a=ptime:20" "a=sendrecv"
 wait_exit "$uac_pid" 20
 check "RTP/SAVP without a=crypto gets 488 and Warning 306 (sipp exit $rc)" \
 	grep -q '^Warning: 306 tandem-sbc' "$WORK/nokey-uac.msg"
+uac sbc_uac_srtp_refused off-uac 5264 RTP/SAVP \
+	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$key" "a=sendrecv"
+wait_exit "$uac_pid" 20
+check "access_srtp = off: an SRTP offer gets 488 (sipp exit $rc)" test "$rc" = 0
+check "with a Warning that says SRTP is off" \
+	grep -q '^Warning: 302 tandem-sbc "SRTP is off here' "$WORK/off-uac.msg"
 check "the node that refused keeps serving" kill -0 "$strict_pid"
 
 # ---- transcoding: the caller has PCMU only, the callee PCMA only ----
