@@ -228,6 +228,17 @@ static struct sbc_call *dead_by_id(unsigned id)
 	return NULL;
 }
 
+/* Tampered or replayed SRTP of the access side: an attack or a broken
+ * peer; the log says so once per call, with the counts. */
+static void srtp_report(unsigned id, const struct media_leg_stats *a)
+{
+	if (a && a->srtp && (a->srtp_auth_fail || a->srtp_replay))
+		tnd_notice("call %u: access side %s refused %llu packets "
+			   "(authentication) and %llu (replay)", id, a->srtp,
+			   (unsigned long long)a->srtp_auth_fail,
+			   (unsigned long long)a->srtp_replay);
+}
+
 static void media_stopped(unsigned id, const struct media_event *ev)
 {
 	struct sbc_call *call = call_by_id(id);
@@ -238,6 +249,7 @@ static void media_stopped(unsigned id, const struct media_event *ev)
 		if (ev->stats[leg])
 			sbc_host->counter_add(sbc_count.relayed,
 					      ev->stats[leg]->packets_tx);
+	srtp_report(id, ev->stats[SIDE_ACCESS]);
 	if (call) {
 		call->media_stopped = true;
 		reap_soon();

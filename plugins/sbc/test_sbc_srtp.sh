@@ -31,7 +31,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ] || ! command -v tshark >/dev/null; then
 fi
 PEER="$abs_top_builddir/plugins/media/test_media_peer"
 SC="$SBC_SRCDIR/sipp"
-plan 47
+plan 48
 # make check builds it (Makefile.am); run by hand: make -C plugins/media test_media_peer
 [ -x "$PEER" ] || { fail "plugins/media/test_media_peer is built"; finish; }
 
@@ -174,6 +174,8 @@ end_call
 check "the re-INVITE with the same keys is answered with the same key" \
 	test "$(var key "$WORK/sdes-uac.vars.reinvite")" = "$(var key "$va")"
 check "the call ends cleanly (re-INVITE, BYE): sipp exit $uac_rc" test "$uac_rc" = 0
+check "the SBC's log reports the refused SRTP packets of the call" \
+	wait_for "$WORK/sbc.log" "access side AES_CM_128_HMAC_SHA1_80 refused 1 packets (authentication) and 1 (replay)"
 t() { ! grep -qi 'crypto\|fingerprint\|SAVP' "$WORK/sdes-uas.msg"; }
 check "no a=crypto, a=fingerprint or SAVP on the core side" t
 t() { ! grep -q "inline:$key" "$WORK/sdes-uas.msg"; }
