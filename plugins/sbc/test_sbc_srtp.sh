@@ -31,7 +31,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ] || ! command -v tshark >/dev/null; then
 fi
 PEER="$abs_top_builddir/plugins/media/test_media_peer"
 SC="$SBC_SRCDIR/sipp"
-plan 48
+plan 50
 # make check builds it (Makefile.am); run by hand: make -C plugins/media test_media_peer
 [ -x "$PEER" ] || { fail "plugins/media/test_media_peer is built"; finish; }
 
@@ -231,6 +231,29 @@ end_call
 check "the DTLS call ends cleanly (re-INVITE, BYE): sipp exit $uac_rc" test "$uac_rc" = 0
 t() { ! grep -qi 'crypto\|fingerprint\|setup:\|SAVP\|TLS' "$WORK/dtls-uas.msg"; }
 check "no fingerprint, setup or SAVP on the core side" t
+
+# ---- DTLS: a peer whose certificate is not its SDP's gets no media ----
+wrong=$(echo "$fp" | sed 's/^../00/')
+uas sbc_uas_plain dtls2-uas -key peer_port 31002 -key fmt 0 \
+	-key rtpmap "a=rtpmap:0 PCMU/8000"
+uac sbc_uac_srtp dtls2-uac 5260 UDP/TLS/RTP/SAVP \
+	"a=fingerprint:sha-256 $wrong" "a=setup:active" -d 4000
+va="$WORK/dtls2-uac.vars"
+wait_for "$va" port=
+wait_for "$WORK/dtls2-uas.vars" port=
+"$PEER" dtls 31002 "$(var port "$WORK/dtls2-uas.vars")" 31004 "$(var port "$va")" 20 \
+	"$WORK/cert" "$(var fp "$va")" > "$WORK/peer.out" 2>&1
+t() {
+	for _ in $(seq 1 30); do
+		leg_a | grep -q '"dtls":"failed"' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "a DTLS peer whose certificate is not its a=fingerprint is refused" t
+check "and no media flows either way ($(peer a_to_b_ok), $(peer b_to_a_ok))" \
+	test "$(peer a_to_b_ok)" = 0 -a "$(peer b_to_a_ok)" = 0
+end_call
 
 # ---- policy: access_srtp = sdes refuses plain RTP; unknown suites ----
 uac sbc_uac_srtp_refused plain-uac 5262 RTP/AVP "a=ptime:20" "a=sendrecv"
