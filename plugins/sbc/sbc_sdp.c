@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sbc_sdp: what the SBC needs of a session description (the audio stream
- * it anchors) and the rewrite that makes a description point at the SBC
- * (RFC 4566 o=, c=, m=; RFC 3605 a=rtcp; RFC 8839 ICE attributes).
+ * it anchors, its media security: RFC 4568 a=crypto, RFC 5763/8122
+ * a=fingerprint, RFC 4145 a=setup) and the rewrite that makes a
+ * description point at the SBC (RFC 4566 o=, c=, m=; RFC 3605 a=rtcp;
+ * RFC 8839 ICE attributes) with our proto, security lines and formats.
  */
 #include <errno.h>
 #include <stdarg.h>
