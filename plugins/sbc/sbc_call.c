@@ -234,8 +234,8 @@ static void srtp_report(unsigned id, const struct media_leg_stats *a)
 {
 	if (a && a->srtp && (a->srtp_auth_fail || a->srtp_replay))
 		tnd_notice("call %u: access side %s refused %llu packets "
-			   "(authentication) and %llu (replay)", id, a->srtp,
-			   (unsigned long long)a->srtp_auth_fail,
+			   "(authentication) and %llu (replay)",
+			   id, a->srtp, (unsigned long long)a->srtp_auth_fail,
 			   (unsigned long long)a->srtp_replay);
 }
 
@@ -433,8 +433,9 @@ static int access_sec_check(struct sbc_call *call, struct sbc_sdp *sdp,
 
 	if (sdp->sec == SBC_SEC_PLAIN &&
 	    (pol == POLICY_SDES || pol == POLICY_DTLS))
-		return refuse_media(call, SIDE_ACCESS, 302,
-				    "SRTP required (RTP/SAVP or UDP/TLS/RTP/SAVP)");
+		return refuse_media(
+			call, SIDE_ACCESS, 302,
+			"SRTP required (RTP/SAVP or UDP/TLS/RTP/SAVP)");
 	if (sdp->sec != SBC_SEC_PLAIN && pol == POLICY_OFF)
 		return refuse_media(call, SIDE_ACCESS, 302,
 				    "SRTP is off here: RTP/AVP only");
@@ -463,7 +464,8 @@ static const struct sbc_sdp_fmt *fmt_named(const struct sbc_sdp *sdp,
 {
 	for (unsigned i = 0; i < sdp->nfmt; i++)
 		if (!strcasecmp(sdp->fmt[i].name, name) &&
-		    (!clock || !sdp->fmt[i].clock || sdp->fmt[i].clock == clock))
+		    (!clock || !sdp->fmt[i].clock ||
+		     sdp->fmt[i].clock == clock))
 			return &sdp->fmt[i];
 	return NULL;
 }
@@ -495,11 +497,13 @@ static void offer_formats(const struct sbc_sdp *offer, struct cross *x)
 		if (fmt_named(offer, c->name, c->clock_hz) ||
 		    !strcasecmp(c->name, "t38"))
 			continue;
-		for (int d = 96; (pt < 0 || pt_used(offer, x, pt)) && d < 128; d++)
+		for (int d = 96; (pt < 0 || pt_used(offer, x, pt)) && d < 128;
+		     d++)
 			pt = d;
 		if (pt_used(offer, x, pt))
 			break; /* no payload type left */
-		*f = (struct sbc_sdp_fmt){ .pt = pt, .pt_in = -1,
+		*f = (struct sbc_sdp_fmt){ .pt = pt,
+					   .pt_in = -1,
 					   .clock = c->clock_hz };
 		snprintf(f->name, sizeof(f->name), "%s", c->name);
 		x->t.nfmt++;
@@ -612,9 +616,10 @@ static int access_security(struct sbc_call *call, bool answer,
 {
 	const struct sbc_sdp *acc = &call->sdp[SIDE_ACCESS];
 	enum access_policy pol = access_policy();
-	enum sbc_sec sec = acc->valid ? acc->sec :
-			   pol == POLICY_SDES ? SBC_SEC_SDES :
-			   pol == POLICY_DTLS ? SBC_SEC_DTLS : SBC_SEC_PLAIN;
+	enum sbc_sec sec = acc->valid		? acc->sec
+			   : pol == POLICY_SDES ? SBC_SEC_SDES
+			   : pol == POLICY_DTLS ? SBC_SEC_DTLS
+						: SBC_SEC_PLAIN;
 
 	x->t.attrs = x->attrs;
 	switch (sec) {
@@ -682,8 +687,8 @@ static int sdp_cross(struct sbc_call *call, unsigned side,
 	call->sdp[side] = sdp;
 	if (sbc_media->rtp_local(call->chan, to, &loc) < 0)
 		return -EIO;
-	x.t.addr = to == SIDE_ACCESS ? sbc_cfg->access_media_address :
-				       sbc_cfg->core_media_address;
+	x.t.addr = to == SIDE_ACCESS ? sbc_cfg->access_media_address
+				     : sbc_cfg->core_media_address;
 	if (!x.t.addr || !x.t.addr[0])
 		x.t.addr = loc.addr;
 	x.t.port = loc.port;
@@ -694,8 +699,8 @@ static int sdp_cross(struct sbc_call *call, unsigned side,
 	if (to == SIDE_ACCESS && access_security(call, answer, &loc, &x) < 0)
 		return -EIO;
 	if (to == SIDE_CORE && sdp.sec != SBC_SEC_PLAIN)
-		x.t.proto = sdp.proto[strlen(sdp.proto) - 1] == 'F' ?
-				    "RTP/AVPF" : "RTP/AVP";
+		x.t.proto = sdp.proto[strlen(sdp.proto) - 1] == 'F' ? "RTP/AVPF"
+								    : "RTP/AVP";
 	rc = sbc_sdp_build(body.ptr, body.len, &x.t, out, size);
 	if (rc >= 0 && answer && media_apply(call) < 0)
 		return refuse_media(call, side, 305,
@@ -852,8 +857,9 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 	}
 	len = sdp_cross(call, side, m, false, sdp, sizeof(sdp));
 	if (len < 0) {
-		sbc_sip->reply(req, 488, NULL, call->warning[0] ? call->warning :
-				  NULL, NULL, NULL, 0);
+		sbc_sip->reply(req, 488, NULL,
+			       call->warning[0] ? call->warning : NULL, NULL,
+			       NULL, 0);
 		free(meth);
 		return SIP_TAKEN;
 	}

@@ -95,7 +95,8 @@ struct sbc_sdp {
 	enum sbc_sec sec;
 	char proto[24]; /* the m= line's: "RTP/SAVP", "UDP/TLS/RTP/SAVPF"... */
 	unsigned ncrypto;
-	char crypto[SBC_SDP_CRYPTO][MEDIA_CRYPTO_LINE_MAX]; /* a=crypto, as sent */
+	/* the a=crypto lines, as sent */
+	char crypto[SBC_SDP_CRYPTO][MEDIA_CRYPTO_LINE_MAX];
 	int crypto_pick; /* the line we use (the first we support), -1 none */
 	char fingerprint[MEDIA_FINGERPRINT_MAX]; /* a=fingerprint value */
 	enum media_setup setup; /* a=setup (actpass when absent) */

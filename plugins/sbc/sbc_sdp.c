@@ -143,7 +143,7 @@ static void put_media(struct out_buf *o, const char *line, size_t n,
 	    (int)(n - (size_t)(sp2 - line)), sp2);
 }
 
-/* ---- Lines ---------------------------------------------------------------- */
+/* ---- Lines --------------------------------------------------------------- */
 
 struct sdp_line {
 	const char *p;
@@ -194,7 +194,7 @@ static bool word(const struct sdp_line *l, unsigned n, char *out, size_t size)
 	}
 }
 
-/* ---- Security of the anchored stream --------------------------------------- */
+/* ---- Security of the anchored stream ------------------------------------- */
 
 static enum media_setup setup_of(const struct sdp_line *l)
 {
@@ -264,11 +264,12 @@ int sbc_sdp_read_security(const char *body, size_t len, struct sbc_sdp *out)
 		out->sec = SBC_SEC_SDES;
 		return out->ncrypto ? 0 : -EBADMSG;
 	}
-	out->ncrypto = 0; /* a=crypto is defined for RTP/SAVP only (RFC 4568 5.1) */
+	/* a=crypto is defined for RTP/SAVP only (RFC 4568 5.1) */
+	out->ncrypto = 0;
 	return 0;
 }
 
-/* ---- The rewrite ------------------------------------------------------------ */
+/* ---- The rewrite --------------------------------------------------------- */
 
 /* Media security ends at the SBC: the other side's lines never cross. */
 static bool security_line(const struct sdp_line *l)
@@ -315,7 +316,8 @@ static void put_anchored_media(struct build *b, const struct sdp_line *l)
 	const char *fmts = after_words(l, 3), *end = l->p + l->n;
 	char port[16], proto[32];
 
-	if (!word(l, 1, port, sizeof(port)) || !word(l, 2, proto, sizeof(proto))) {
+	if (!word(l, 1, port, sizeof(port)) ||
+	    !word(l, 2, proto, sizeof(proto))) {
 		put(&b->o, "%.*s\r\n", (int)l->n, l->p);
 		return;
 	}
