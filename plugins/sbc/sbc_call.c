@@ -602,7 +602,7 @@ static int sdes_attrs(struct sbc_call *call, const struct sbc_sdp *acc,
 		return 0;
 	}
 	x->attrs[0] = '\0';
-	for (unsigned i = 0; i < loc->ncrypto; i++)
+	for (unsigned i = 0; i < loc->ncrypto && n < sizeof(x->attrs); i++)
 		n += (size_t)snprintf(x->attrs + n, sizeof(x->attrs) - n,
 				      "%s\r\n", loc->crypto[i]);
 	return loc->ncrypto ? 0 : -EIO;

@@ -31,7 +31,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ] || ! command -v tshark >/dev/null; then
 fi
 PEER="$abs_top_builddir/plugins/media/test_media_peer"
 SC="$SBC_SRCDIR/sipp"
-plan 50
+plan 51
 # make check builds it (Makefile.am); run by hand: make -C plugins/media test_media_peer
 [ -x "$PEER" ] || { fail "plugins/media/test_media_peer is built"; finish; }
 
@@ -359,6 +359,8 @@ for n in sbc strict dual; do
 	wait_exit "$pid" 20
 	check "the $n node stops cleanly (rc=$rc)" test "$rc" = 0
 done
+t() { ! grep -q 'AddressSanitizer\|runtime error' "$WORK/sbc.log" "$WORK/strict.log" "$WORK/dual.log"; }
+check "no sanitizer report in the nodes' logs" t
 [ "$tap_failed" = 0 ] || { diag "$WORK/peer.out"; tail -n 40 "$WORK/sbc.log" | diag; }
 [ -n "$SBC_KEEP_WORK" ] && { echo "# work kept in $WORK"; trap - EXIT; }
 finish
