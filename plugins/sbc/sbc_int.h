@@ -90,6 +90,10 @@ struct sbc_sdp {
 	unsigned clock_hz;
 	int pt;
 	int dtmf_pt; /* telephone-event, -1 none */
+	/* codec, clock_hz, pt, dtmf_pt of the offerer's description become
+	 * what its hop uses once the answer crossed (sdp_cross: the answer's
+	 * codec in the offerer's payload types, or its own first codec when
+	 * the SBC transcodes). */
 	bool secure; /* RTP/SAVP or UDP/TLS/RTP/SAVP (sec != SBC_SEC_PLAIN) */
 	/* Media security of the stream (sbc_sdp_read_security). */
 	enum sbc_sec sec;
