@@ -282,7 +282,7 @@ check "the node that refused keeps serving" kill -0 "$strict_pid"
 # ---- transcoding: the caller has PCMU only, the callee PCMA only ----
 tshark -i lo -f udp -w "$WORK/tc.pcap" -q > "$WORK/tshark.log" 2>&1 &
 tshark_pid=$!
-sleep 1
+wait_for "$WORK/tshark.log" "Capturing on"
 uas sbc_uas_pcma tc-uas
 uac sbc_uac_srtp tc-uac 5260 RTP/AVP "a=ptime:20" "a=sendrecv" -d 4000
 wait_for "$WORK/tc-uac.vars" port=
@@ -315,7 +315,7 @@ check "the transcoded call ends cleanly (sipp exit $uac_rc)" test "$uac_rc" = 0
 # ---- IPv6 outside, IPv4 inside: RTP both ways through a node on :: ----
 tshark -i lo -f udp -w "$WORK/v6.pcap" -q > "$WORK/tshark6.log" 2>&1 &
 tshark_pid=$!
-sleep 1
+wait_for "$WORK/tshark6.log" "Capturing on"
 "$SIPP" -sf "$SC/sbc_uas_call.xml" -t u1 -i 127.0.0.1 -p 5270 -m 1 -mp 32000 \
 	-nostdin -timeout 30s -trace_msg -message_file "$WORK/v6-uas.msg" \
 	> "$WORK/v6-uas.out" 2>&1 &
