@@ -538,13 +538,34 @@ static void hop_codec(struct sbc_sdp *offer, const struct cross *x)
 	}
 }
 
-/* An answer towards the offerer: only formats it offered, in its payload
- * types (RFC 3264 6.1). When none is left (the answerer took a codec we
- * added), the offerer's first codec: the media service transcodes. */
+static bool relayable_fmt(const struct sbc_sdp_fmt *f)
+{
+	return !is_dtmf(f) && sbc_media->codec_find(f->name, f->clock);
+}
+
+/* `x` says exactly what the answer says (no rewrite of formats needed). */
+static bool same_formats(const struct sbc_sdp *ans, const struct cross *x)
+{
+	if (ans->nfmt != x->t.nfmt)
+		return false;
+	for (unsigned i = 0; i < x->t.nfmt; i++)
+		if (ans->fmt[i].pt != x->fmt[i].pt ||
+		    x->fmt[i].pt_in != x->fmt[i].pt)
+			return false;
+	return true;
+}
+
+/*
+ * An answer towards the offerer names one codec and telephone-event, in
+ * the offerer's payload types (RFC 3264 6.1): the answerer's first codec
+ * the offerer offered, so that the offerer sends the one codec its leg
+ * takes. When there is none (the answerer took a codec we added), the
+ * offerer's first codec: the media service transcodes between the legs.
+ */
 static void answer_formats(const struct sbc_sdp *ans, struct sbc_sdp *offer,
 			   struct cross *x)
 {
-	bool same = ans->nfmt > 0, audio = false;
+	struct sbc_sdp_fmt codec = { .pt = -1 }, dtmf = { .pt = -1 };
 
 	x->t.fmt = x->fmt;
 	if (!ans->port)
@@ -553,30 +574,29 @@ static void answer_formats(const struct sbc_sdp *ans, struct sbc_sdp *offer,
 		const struct sbc_sdp_fmt *o =
 			fmt_named(offer, ans->fmt[i].name, ans->fmt[i].clock);
 
-		if (!o || o->pt != ans->fmt[i].pt)
-			same = false;
-		if (!o)
-			continue;
-		x->fmt[x->t.nfmt] = *o;
-		x->fmt[x->t.nfmt++].pt_in = ans->fmt[i].pt;
-		audio = audio || (!is_dtmf(o) &&
-				  sbc_media->codec_find(o->name, o->clock));
-	}
-	for (unsigned i = 0; !audio && i < offer->nfmt; i++)
-		if (!is_dtmf(&offer->fmt[i]) &&
-		    sbc_media->codec_find(offer->fmt[i].name,
-					  offer->fmt[i].clock)) {
-			memmove(&x->fmt[1], &x->fmt[0],
-				x->t.nfmt * sizeof(x->fmt[0]));
-			x->fmt[0] = offer->fmt[i];
-			x->fmt[0].pt_in = -1;
-			x->t.nfmt++;
-			audio = true;
+		if (o && is_dtmf(o) && dtmf.pt < 0) {
+			dtmf = *o;
+			dtmf.pt_in = ans->fmt[i].pt;
+		} else if (o && codec.pt < 0 && relayable_fmt(o)) {
+			codec = *o;
+			codec.pt_in = ans->fmt[i].pt;
 		}
+	}
+	for (unsigned i = 0; codec.pt < 0 && i < offer->nfmt; i++)
+		if (relayable_fmt(&offer->fmt[i])) {
+			codec = offer->fmt[i];
+			codec.pt_in = -1;
+		}
+	if (codec.pt >= 0)
+		x->fmt[x->t.nfmt++] = codec;
+	if (dtmf.pt >= 0)
+		x->fmt[x->t.nfmt++] = dtmf;
 	hop_codec(offer, x);
-	x->t.replace = !same;
-	if (same)
+	x->t.replace = true;
+	if (same_formats(ans, x)) {
+		x->t.replace = false;
 		x->t.nfmt = 0;
+	}
 }
 
 static const char *setup_answer(enum media_setup peer)

@@ -31,7 +31,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ] || ! command -v tshark >/dev/null; then
 fi
 PEER="$abs_top_builddir/plugins/media/test_media_peer"
 SC="$SBC_SRCDIR/sipp"
-plan 51
+plan 52
 # make check builds it (Makefile.am); run by hand: make -C plugins/media test_media_peer
 [ -x "$PEER" ] || { fail "plugins/media/test_media_peer is built"; finish; }
 
@@ -99,14 +99,15 @@ uas() {
 	sleep 0.5
 }
 # uac SCENARIO NAME SBC_PORT PROTO SEC1 SEC2 [ARGS]: a sipp caller of
-# the access side, PCMU at 127.0.0.1:31004, in the background
+# the access side, PCMU (formats $UAC_FMT, default 0) at 127.0.0.1:31004,
+# in the background
 uac() {
 	sf=$1; name=$2; port=$3; proto=$4; sec1=$5; sec2=$6; shift 6
 	rm -f "$WORK/$name.vars"
 	"$SIPP" -sf "$SC/$sf.xml" -t u1 127.0.0.1:$port -s callee -i 127.0.0.1 \
 		-p 5261 -m 1 -mp 32100 -nostdin -timeout 40s -trace_msg \
 		-message_file "$WORK/$name.msg" -key out "$WORK/$name.vars" \
-		-key peer_port 31004 -key proto "$proto" -key fmt 0 \
+		-key peer_port 31004 -key proto "$proto" -key fmt "${UAC_FMT:-0}" \
 		-key rtpmap "a=rtpmap:0 PCMU/8000" -key sec1 "$sec1" \
 		-key sec2 "$sec2" "$@" > "$WORK/$name.out" 2>&1 &
 	uac_pid=$!
@@ -204,10 +205,12 @@ check "that call ends cleanly: sipp exit $uac_rc" test "$uac_rc" = 0
 # ---- DTLS-SRTP outside, RTP inside ----
 mkdir -p "$WORK/cert"
 fp=$("$PEER" dtls-cert "$WORK/cert" | sed -n 's/^fingerprint=//p')
-uas sbc_uas_plain dtls-uas -key peer_port 31002 -key fmt 0 \
+uas sbc_uas_plain dtls-uas -key peer_port 31002 -key fmt "0 8" \
 	-key rtpmap "a=rtpmap:0 PCMU/8000"
+UAC_FMT="0 8"
 uac sbc_uac_srtp dtls-uac 5260 UDP/TLS/RTP/SAVP \
 	"a=fingerprint:sha-256 $fp" "a=setup:active" -d 6000
+UAC_FMT=
 va="$WORK/dtls-uac.vars"
 if wait_for "$va" port= && wait_for "$WORK/dtls-uas.vars" port=; then
 	pass "a UDP/TLS/RTP/SAVP call crosses the SBC and is answered"
@@ -215,6 +218,8 @@ else
 	fail "a UDP/TLS/RTP/SAVP call crosses the SBC and is answered"
 	diag "$WORK/dtls-uac.out" "$WORK/sbc.log"
 fi
+t() { tr -d '\r' < "$WORK/dtls-uac.msg" | grep -q '^m=audio [0-9]* UDP/TLS/RTP/SAVP 0$'; }
+check "both offer PCMU and PCMA: the caller's answer names the one in use" t
 check "the caller gets UDP/TLS/RTP/SAVP, our fingerprint, a=setup:passive" \
 	test "$(var proto "$va")" = UDP/TLS/RTP/SAVP -a -n "$(var fp "$va")" \
 	-a "$(var setup "$va")" = passive
