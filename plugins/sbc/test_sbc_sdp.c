@@ -104,6 +104,16 @@ static void security_checks(void)
 				 70, &s) == 0 && s.sec == SBC_SEC_PLAIN &&
 		   s.ncrypto == 0,
 	   "RTP/AVP with a=crypto (best effort SRTP) is plain RTP");
+	ok(sbc_sdp_read_security("v=0\r\nm=audio 1 RTP/SAVP 0\r\n"
+				 "a=fingerprint:sha-256 AB\r\n"
+				 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n",
+				 98, &s) == 0 && s.sec == SBC_SEC_SDES,
+	   "both a=crypto and a=fingerprint on RTP/SAVP: the proto says SDES");
+	ok(sbc_sdp_read_security("v=0\r\nm=audio 1 UDP/TLS/RTP/SAVP 0\r\n"
+				 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
+				 "a=fingerprint:sha-256 AB\r\n",
+				 106, &s) == 0 && s.sec == SBC_SEC_DTLS,
+	   "both on UDP/TLS/RTP/SAVP: the proto says DTLS");
 	ok(sbc_sdp_read_security("v=0\r\nm=video 1 RTP/AVP 96\r\n", 27, &s) ==
 		   -ENOENT,
 	   "no audio stream: -ENOENT");
@@ -218,7 +228,7 @@ int main(void)
 	char out[2048], small[64];
 	int len;
 
-	printf("1..35\n");
+	printf("1..37\n");
 	len = sbc_sdp_rewrite(offer, strlen(offer), "203.0.113.1", 20000, out,
 			      sizeof(out));
 	ok(len > 0 && (size_t)len == strlen(out), "an offer is rewritten");
