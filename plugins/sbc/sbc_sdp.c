@@ -231,7 +231,8 @@ static void take_security(struct sbc_sdp *out, const struct sdp_line *l,
 int sbc_sdp_read_security(const char *body, size_t len, struct sbc_sdp *out)
 {
 	const char *cur = body, *end = body + len;
-	bool media_fp = false, media_setup = false, audio = false;
+	bool media_fp = false, media_setup = false;
+	bool session = true, audio = false; /* where the line is */
 	struct sdp_line l;
 
 	out->sec = SBC_SEC_PLAIN;
@@ -244,14 +245,13 @@ int sbc_sdp_read_security(const char *body, size_t len, struct sbc_sdp *out)
 		if (starts(&l, "m=")) {
 			if (audio)
 				break; /* only the first audio stream */
+			session = false;
 			audio = starts(&l, "m=audio ");
 			if (audio)
 				word(&l, 2, out->proto, sizeof(out->proto));
-			else if (out->proto[0] == '\0')
-				out->proto[0] = '-'; /* in another stream */
 			continue;
 		}
-		if (audio || out->proto[0] == '\0')
+		if (audio || session)
 			take_security(out, &l, audio, &media_fp, &media_setup);
 	}
 	if (!audio)
