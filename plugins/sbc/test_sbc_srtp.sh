@@ -9,7 +9,7 @@
 # handshake) the SDP negotiated; payloads must arrive in order both ways,
 # nothing plain may reach the access side (a packet that does not
 # decrypt is counted bad), a tampered and a replayed packet are counted
-# by the SBC's media leg. Then the policy: access_srtp = sdes refuses a
+# by the SBC's media leg. Then the policy: access_srtp = dtls refuses a
 # plain offer with 488 and a Warning, offers with no suite we have are
 # refused; and a caller with PCMU only meets a callee with PCMA only: the
 # SBC transcodes (tshark counts the payload types on the wire).
@@ -76,13 +76,13 @@ var() { sed -n "s/.*\\<$1=\\([^ ]*\\).*/\\1/p" "$2"; }
 peer() { sed -n "s/^$1=//p" "$WORK/peer.out"; }
 
 node sbc 5260 30000 optional
-node strict 5262 30100 sdes
+node strict 5262 30100 dtls
 dual dual 5264 30200
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log" && sbc_pid=$NODE_PID &&
    start_node "$WORK/strict.conf" "$WORK/strict.log" && strict_pid=$NODE_PID &&
    start_node "$WORK/dual.conf" "$WORK/dual.log"; then
 	dual_pid=$NODE_PID
-	pass "three SBC nodes start (access_srtp optional, sdes, off with IPv6 | IPv4)"
+	pass "three SBC nodes start (access_srtp optional, dtls, off with IPv6 | IPv4)"
 else
 	fail "three SBC nodes start"
 	diag "$WORK/sbc.log" "$WORK/strict.log" "$WORK/dual.log"; finish
@@ -183,14 +183,16 @@ t() { ! grep -q "inline:$key" "$WORK/sdes-uas.msg"; }
 check "the caller's key never reaches the core side" t
 
 # ---- the core offers again: our SDES offer, the caller's SRTP answer ----
+# (on the access_srtp = dtls node: SRTP is required, an SDES caller is
+# taken, leg A is remade without DTLS for it)
 uas sbc_uas_reoffer re-uas -key peer_port 31002 -key fmt 0 \
 	-key rtpmap "a=rtpmap:0 PCMU/8000"
-uac sbc_uac_srtp_reoffer re-uac 5260 RTP/SAVP \
+uac sbc_uac_srtp_reoffer re-uac 5262 RTP/SAVP \
 	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:$key" "a=ptime:20" -d 5000
 va="$WORK/re-uac.vars"
 wait_for "$va.reoffer" port=
 wait_for "$WORK/re-uas.vars.reoffer" port=
-check "the core's re-offer reaches the caller as RTP/SAVP, our key kept" \
+check "access_srtp = dtls takes SDES; the core's re-offer reaches the caller as RTP/SAVP, our key kept" \
 	test "$(var proto "$va.reoffer")" = RTP/SAVP -a -n "$(var key "$va")" \
 	-a "$(var key "$va.reoffer")" = "$(var key "$va")"
 check "the caller's SRTP answer reaches the core as plain RTP/AVP" \
@@ -260,10 +262,10 @@ check "and no media flows either way ($(peer a_to_b_ok), $(peer b_to_a_ok))" \
 	test "$(peer a_to_b_ok)" = 0 -a "$(peer b_to_a_ok)" = 0
 end_call
 
-# ---- policy: access_srtp = sdes refuses plain RTP; unknown suites ----
+# ---- policy: access_srtp = dtls refuses plain RTP; unknown suites ----
 uac sbc_uac_srtp_refused plain-uac 5262 RTP/AVP "a=ptime:20" "a=sendrecv"
 wait_exit "$uac_pid" 20
-check "access_srtp = sdes: a plain offer gets 488 (sipp exit $rc)" test "$rc" = 0
+check "access_srtp = dtls: a plain offer gets 488 (sipp exit $rc)" test "$rc" = 0
 check "with a Warning that says SRTP is required" \
 	grep -q '^Warning: 302 tandem-sbc "SRTP required' "$WORK/plain-uac.msg"
 uac sbc_uac_srtp_refused sdes-bad 5262 RTP/SAVP \
