@@ -1,19 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Media security and transcoding through the SBC. A sipp caller of the
-# access side offers SRTP (SDES: RTP/SAVP with a=crypto, RFC 4568; then
-# DTLS-SRTP: UDP/TLS/RTP/SAVP with a=fingerprint, RFC 5763), a sipp callee
-# of the core side answers plain RTP/AVP. The RTP itself comes from
-# test_media_peer (libsrtp2 and OpenSSL, none of tandem's code): plain on
-# the core side, SRTP on the access side with the key (or the DTLS
-# handshake) the SDP negotiated; payloads must arrive in order both ways,
-# nothing plain may reach the access side (a packet that does not
-# decrypt is counted bad), a tampered and a replayed packet are counted
-# by the SBC's media leg. Then the policy: access_srtp = dtls refuses a
-# plain offer with 488 and a Warning, offers with no suite we have are
-# refused; and a caller with PCMU only meets a callee with PCMA only: the
-# SBC transcodes (tshark counts the payload types on the wire).
-# Runs in a network namespace of its own; every sipp run is bounded.
+# Media security, transcoding and IPv4 <-> IPv6 through the SBC. A sipp
+# caller of the access side offers SRTP (SDES: RTP/SAVP with a=crypto,
+# RFC 4568; DTLS-SRTP: UDP/TLS/RTP/SAVP with a=fingerprint, RFC 5763), a
+# sipp callee of the core side answers plain RTP/AVP. The RTP itself
+# comes from test_media_peer (libsrtp2 and OpenSSL, none of tandem's
+# code): plain on the core side, SRTP on the access side with the key
+# (or the DTLS handshake) the SDP negotiated; payloads must arrive in
+# order both ways, nothing plain may reach the access side (a packet that
+# does not decrypt is counted bad), a tampered and a replayed packet are
+# counted by the SBC's media leg and logged. Also: re-INVITEs keep the
+# key, the core re-offering (our SDES offer, the caller's SRTP answer), a
+# DTLS peer whose certificate is not its fingerprint gets no media; the
+# policy (access_srtp = dtls refuses plain offers, off refuses SRTP,
+# unknown suites and keyless SAVP refused, each 488 with a Warning); a
+# PCMU-only caller and a PCMA-only callee (the SBC transcodes, tshark
+# counts the payload types on the wire); IPv6 media outside, IPv4
+# inside. Three nodes in a network namespace of the test's own; every
+# sipp run is bounded.
 . "$abs_top_srcdir/tests/integration/lib.sh"
 
 if [ -z "$SBC_IN_NETNS" ]; then
