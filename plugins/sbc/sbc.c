@@ -64,6 +64,11 @@ static const struct tnd_param sbc_params[] = {
 		  "first makes room)", .min = 1, .max = 1000000),
 	TND_PARAM("auth_realm", TND_STR, struct sbc_cfg, auth_realm,
 		  "sbc.tandem", "digest realm of the peers' authentication"),
+	TND_PARAM("access_rules", TND_STR, struct sbc_cfg, access_rules, "",
+		  "[sbc-rules NAME] of access peers that name none; empty: "
+		  "untrusted, numbers untouched"),
+	TND_PARAM("core_rules", TND_STR, struct sbc_cfg, core_rules, "",
+		  "[sbc-rules NAME] of the core side (always trusted)"),
 	TND_PARAM_END
 };
 
@@ -106,6 +111,8 @@ static const struct tnd_command sbc_commands[] = {
 	  sbc_cmd_show_peers },
 	{ "sbc show blocked", NULL, "sources blocked now, why and how long",
 	  sbc_cmd_show_blocked },
+	{ "sbc show rules", NULL, "normalisation rule sets: trust, numbers, "
+	  "actions", sbc_cmd_show_rules },
 	{ "sbc unblock", "ADDR", "lift the block of a source address",
 	  sbc_cmd_unblock },
 	TND_COMMAND_END
@@ -146,6 +153,8 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 		if (!*counters[i].c)
 			return -ENOMEM;
 	}
+	if (sbc_norm_load() < 0)
+		return -EINVAL;
 	return sbc_peers_load();
 }
 
@@ -178,9 +187,11 @@ static int sbc_stop(void)
 
 static void sbc_fini(void)
 {
+	sbc_peers_unload();
+	sbc_norm_unload();
 }
 
-static const char *const sbc_sections[] = { "sbc-peer", NULL };
+static const char *const sbc_sections[] = { "sbc-peer", "sbc-rules", NULL };
 
 static const struct tnd_service_ref sbc_requires[] = {
 	{ "sip", 1 }, { "media", 1 }, TND_SERVICE_END

@@ -739,7 +739,7 @@ int sbc_sdp_offer_access(struct sbc_call *call, const struct sip_message *m,
 static void relay_response(struct sbc_call *call, int status,
 			   const struct sip_message *msg)
 {
-	char sdp[SBC_SDP_MAX];
+	char sdp[SBC_SDP_MAX], *extra;
 	unsigned flags = 0;
 	int len, rc;
 
@@ -750,13 +750,16 @@ static void relay_response(struct sbc_call *call, int status,
 	}
 	if (status < 200 && header_has(msg, "Require", "100rel"))
 		flags = SIP_REPLY_RELIABLE; /* RFC 3262: as the core sent it */
-	rc = sbc_sip->dialog_reply(call->dlg[SIDE_ACCESS], status, NULL, NULL,
+	/* the peer's rules: headers it may see, 100rel it accepts */
+	extra = sbc_norm_relay(call->peer, SIDE_CORE, msg, &flags);
+	rc = sbc_sip->dialog_reply(call->dlg[SIDE_ACCESS], status, NULL, extra,
 				   len > 0 ? "application/sdp" : NULL, sdp,
 				   (size_t)len, flags);
 	if (rc == -EAGAIN) /* a reliable one still unacknowledged */
 		rc = sbc_sip->dialog_reply(call->dlg[SIDE_ACCESS], status, NULL,
-					   NULL, len > 0 ? "application/sdp" :
+					   extra, len > 0 ? "application/sdp" :
 					   NULL, sdp, (size_t)len, 0);
+	free(extra);
 	if (rc < 0) {
 		call_hangup(call, 0, "the caller has gone (cancelled)");
 		return;
@@ -862,12 +865,22 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 {
 	const struct sip_message *m = sbc_sip->request_message(req);
 	struct sip_text method = sbc_sip->method(m), body;
-	char *meth = text_dup(method), *ctype = NULL;
+	/* the peer's rules: a refresh stays on its leg, UPDATE may become
+	 * a re-INVITE for a peer without it */
+	enum sbc_norm_adapt adapt = sbc_norm_adapt(
+		call->peer, side, m, call->state == CALL_CONFIRMED);
+	char *meth = adapt == SBC_NORM_REINVITE ? strdup("INVITE") :
+						  text_dup(method);
+	char *ctype = NULL, *extra;
 	char sdp[SBC_SDP_MAX];
 	const void *out = NULL;
 	size_t out_len = 0;
 	int len, rc;
 
+	if (adapt == SBC_NORM_LOCAL) { /* the sip service answers it */
+		free(meth);
+		return SIP_DECLINED;
+	}
 	if (!meth)
 		return SIP_DECLINED;
 	if (call->pending || call->state == CALL_ENDING) {
@@ -896,9 +909,11 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 		out = body.ptr;
 		out_len = body.len;
 	}
-	rc = sbc_sip->dialog_request(call->dlg[other(side)], meth, NULL, ctype,
+	extra = sbc_norm_relay(call->peer, side, m, NULL); /* rules' headers */
+	rc = sbc_sip->dialog_request(call->dlg[other(side)], meth, extra, ctype,
 				     out, out_len, on_relayed,
 				     (void *)(uintptr_t)call->id);
+	free(extra);
 	if (rc < 0) {
 		sbc_sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
 	} else {
@@ -938,23 +953,51 @@ static const struct sip_dialog_ops core_ops = {
 
 /* ---- A new call --------------------------------------------------------- */
 
+/* The R-URI, From and To keep the caller's user parts (the peer's rules
+ * normalise them, E.164 by default towards the core), the hosts are
+ * core_domain; the extra headers are what the rules let cross. */
 static int core_invite(struct sbc_call *call, const struct sip_message *m,
 		       const char *sdp, size_t sdp_len)
 {
 	struct sip_request_spec spec = { .size = sizeof(spec) };
-	char user[128], fuser[128] = "anonymous", from[256], to[300];
-	char callid[64];
-	struct sip_text a_from;
+	char user[128], fuser[128] = "anonymous", tuser[128];
+	char from[SBC_NORM_URI + 2], to[SBC_NORM_URI + 2], callid[64];
+	struct sip_text hdr;
+	struct sbc_norm_msg nm;
+	char *headers;
+	int rc;
 
-	uri_user(sbc_sip->request_uri(m), user, sizeof(user));
+	memset(&nm, 0, sizeof(nm));
+	/* sip, sips and tel URIs: a PBX may call from tel:02079460001 */
+	if (sbc_norm_user_of(sbc_sip->request_uri(m), user, sizeof(user)) < 0)
+		uri_user(sbc_sip->request_uri(m), user, sizeof(user));
+	snprintf(tuser, sizeof(tuser), "%s", user);
 	/* the caller's identity crosses, its address does not */
-	if (sbc_sip->header(m, "From", 0, &a_from) == 0)
-		uri_user(a_from, fuser, sizeof(fuser));
-	snprintf(call->ruri, sizeof(call->ruri), "sip:%s@%s", user,
+	if (sbc_sip->header(m, "From", 0, &hdr) == 0 &&
+	    sbc_norm_user_of(hdr, fuser, sizeof(fuser)) < 0)
+		uri_user(hdr, fuser, sizeof(fuser));
+	if (sbc_sip->header(m, "To", 0, &hdr) == 0 &&
+	    sbc_norm_user_of(hdr, tuser, sizeof(tuser)) < 0)
+		snprintf(tuser, sizeof(tuser), "%s", user);
+	snprintf(nm.ruri, sizeof(nm.ruri), "sip:%s@%s", user,
 		 sbc_cfg->core_domain);
-	snprintf(from, sizeof(from), "<sip:%s@%s>", fuser,
+	snprintf(nm.from, sizeof(nm.from), "sip:%s@%s", fuser,
 		 sbc_cfg->core_domain);
-	snprintf(to, sizeof(to), "<%s>", call->ruri);
+	snprintf(nm.to, sizeof(nm.to), "sip:%s@%s", tuser,
+		 sbc_cfg->core_domain);
+	rc = sbc_norm_cross(sbc_norm_peer_rules(call->peer),
+			    SBC_NORM_FROM_PEER, sbc_cfg->core_rules,
+			    SBC_NORM_TO_CORE, m, &nm);
+	if (rc < 0) {
+		tnd_notice("call %u: rules not applied: %d", call->id, rc);
+		sbc_norm_msg_free(&nm);
+		return rc;
+	}
+	snprintf(call->ruri, sizeof(call->ruri), "%s", nm.ruri);
+	snprintf(from, sizeof(from), "<%s>", nm.from);
+	snprintf(to, sizeof(to), "<%s>", nm.to);
+	headers = sbc_norm_headers(&nm);
+	sbc_norm_msg_free(&nm);
 	snprintf(callid, sizeof(callid), "sbc%u-%08x%08x", call->id,
 		 (unsigned)random(), (unsigned)random());
 	spec.method = "INVITE";
@@ -962,13 +1005,16 @@ static int core_invite(struct sbc_call *call, const struct sip_message *m,
 	spec.from = from;
 	spec.to = to;
 	spec.call_id = callid;
+	spec.headers = headers;
 	spec.body_type = "application/sdp";
 	spec.body = sdp;
 	spec.body_len = sdp_len;
 	spec.next_hop = sbc_cfg->core_next_hop;
 	spec.forward_of = m; /* RFC 3261 16.6 step 3, as a proxy would */
-	return sbc_sip->dialog_invite(&spec, &core_ops, call,
-				      &call->dlg[SIDE_CORE]);
+	rc = sbc_sip->dialog_invite(&spec, &core_ops, call,
+				    &call->dlg[SIDE_CORE]);
+	free(headers);
+	return rc;
 }
 
 static struct sbc_call *call_new(const char *src, struct sbc_peer *peer)

@@ -14,6 +14,8 @@
 #include "tandem/plugin.h"
 #include "tandem/sip.h"
 
+#include "ims_msg.h"
+
 #define TND_LOG_HOST sbc_host
 #define TND_LOG_CATEGORY "sbc"
 
@@ -39,6 +41,8 @@ struct sbc_cfg {
 	unsigned long long block_s;
 	unsigned long long max_blocked;
 	char *auth_realm;
+	char *access_rules; /* [sbc-rules] of peers that name none */
+	char *core_rules;   /* [sbc-rules] of the core side */
 };
 
 extern const struct tnd_host_api *sbc_host;
@@ -194,9 +198,28 @@ struct sbc_peer *sbc_peer_of(const char *addr); /* by ACL, or NULL */
 int sbc_peer_admit(struct sbc_peer *p);
 void sbc_peer_release(struct sbc_peer *p);
 const char *sbc_peer_name(const struct sbc_peer *p);
+void sbc_peers_unload(void);
+unsigned sbc_peer_count(void);
+struct sbc_peer *sbc_peer_at(unsigned i); /* 0..count-1, else NULL */
+/* The peer a call from the core goes to: the longest of the peers'
+ * `prefixes` that starts `user` (the Request-URI's user part), else the
+ * first peer whose `domains` has `host`; NULL when none. */
+struct sbc_peer *sbc_peer_route(const char *user, const char *host);
+/* A peer's destinations ("udp:HOST:PORT"), in configured order, and
+ * whether each is up (all are until something marks one down, e.g. an
+ * OPTIONS keep-alive that goes unanswered). */
+unsigned sbc_peer_ndest(const struct sbc_peer *p);
+const char *sbc_peer_dest(const struct sbc_peer *p, unsigned i);
+bool sbc_peer_dest_up(const struct sbc_peer *p, unsigned i);
+void sbc_peer_dest_set(struct sbc_peer *p, unsigned i, bool up);
+/* The next hop of a call to `p`: its `skip`-th destination that is up
+ * (skip 0: the best; 1: the one to fail over to...), NULL when none. */
+const char *sbc_peer_next_hop(const struct sbc_peer *p, unsigned skip);
 /* The credentials a peer must give (digest), false when none. */
 bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
 		   const char **password);
+/* Its rule set (`rules = NAME`), "" when none. */
+const char *sbc_peer_rules(const struct sbc_peer *p);
 
 /* ---- Digest authentication of peers (sbc_auth.c) ---- */
 
@@ -207,6 +230,119 @@ int sbc_auth_check(const struct sip_message *m, const char *user,
 /* "Proxy-Authenticate: Digest ...\r\n" with a fresh nonce. */
 void sbc_auth_challenge(char *hdr, size_t size, bool stale);
 int sbc_cmd_show_peers(struct tnd_reply *r, int argc, char **argv);
+
+/* ---- Normalisation (sbc_norm.c) ---- */
+
+/*
+ * Rule sets [sbc-rules NAME]: number normalisation to and from E.164,
+ * the trust domain (RFC 3325) and header / URI actions, for messages
+ * crossing between the realms. A message crosses in two steps: FROM the
+ * side that sent it (its set's `in` actions; into E.164), then TO the
+ * side it goes to (its set's `out` actions; into that side's format).
+ * The core is always trusted. NULL or "" names no set (an untrusted
+ * peer with no actions, numbers untouched).
+ */
+enum sbc_norm_dir {
+	SBC_NORM_FROM_PEER, /* sent by an access peer */
+	SBC_NORM_TO_PEER,   /* going to an access peer */
+	SBC_NORM_FROM_CORE, /* sent by the core */
+	SBC_NORM_TO_CORE,   /* going to the core */
+};
+
+#define SBC_NORM_URI 256
+
+/* One message crossing. The caller fills ruri / from / to (bare URIs,
+ * "" for a response) and `in`; sbc_norm_apply() edits them and builds
+ * `out`, the extra header lines to send. sbc_norm_msg_free() frees both
+ * lists (the ims_msg own their strings). */
+struct sbc_norm_msg {
+	char ruri[SBC_NORM_URI], from[SBC_NORM_URI], to[SBC_NORM_URI];
+	struct ims_msg in;  /* the received message's headers */
+	struct ims_msg out; /* lines to add to the message sent */
+	unsigned bad_numbers; /* numbers left as they were (malformed) */
+};
+
+/* One rule set as configured (sbc_norm_set_add() copies what it keeps). */
+#define SBC_NORM_ACTIONS 16
+struct sbc_norm_set_cfg {
+	char *country_code, *national_prefix, *international_prefix;
+	char *area_code, *number_format; /* e164|international|national|local */
+	unsigned long long local_length; /* 0: any */
+	int trusted, update;
+	char *asserted_identity;
+	char *allowed_numbers; /* regex: From numbers it may present */
+	char *rel100; /* key "100rel": yes (as the core sent), no, always */
+	char *in[SBC_NORM_ACTIONS], *out[SBC_NORM_ACTIONS];
+};
+
+/* [sbc-rules NAME] sections, in init: errors are file:line. */
+int sbc_norm_load(void);
+/* Define a set (the loader and the unit test): 0, or -EINVAL with the
+ * reason in `err` and the key at fault in *bad_key; -EEXIST, -ENOMEM. */
+int sbc_norm_set_add(const char *name, const struct sbc_norm_set_cfg *cfg,
+		     const char **bad_key, char *err, size_t err_size);
+bool sbc_norm_set_exists(const char *name);
+void sbc_norm_unload(void);
+
+/* Apply set `rules` to `msg` for one step. 0, -ENOENT (no such set:
+ * nothing done), -ENOMEM. */
+int sbc_norm_apply(const char *rules, enum sbc_norm_dir dir,
+		   struct sbc_norm_msg *msg);
+/*
+ * Both steps for a received message `m`: `in` is taken from it. A call
+ * from the core to a peer, say: fill ruri / from / to with what the
+ * core sent (E.164, the hosts the peer expects), then
+ *   sbc_norm_cross(sbc_cfg->core_rules, SBC_NORM_FROM_CORE,
+ *                  sbc_norm_peer_rules(peer), SBC_NORM_TO_PEER, m, &nm);
+ * and send nm.ruri, nm.from, nm.to with sbc_norm_headers(&nm) as the
+ * extra lines; sbc_norm_msg_free(&nm) after (also after an error).
+ * Returns 0, -ENOENT, -ENOMEM; logs the malformed numbers it left.
+ */
+int sbc_norm_cross(const char *from_rules, enum sbc_norm_dir from,
+		   const char *to_rules, enum sbc_norm_dir to,
+		   const struct sip_message *m, struct sbc_norm_msg *msg);
+/* The `out` lines as "Name: value\r\n..." (malloc'd; NULL when none). */
+char *sbc_norm_headers(const struct sbc_norm_msg *msg);
+void sbc_norm_msg_free(struct sbc_norm_msg *msg);
+
+/* The user part of a sip/sips URI or the number of a tel URI in a
+ * Request-URI or a From / To value ("Bob" <tel:+44...>;tag=1): 0,
+ * -ENOENT (none), -EINVAL (not such a URI), -ENOSPC. */
+int sbc_norm_user_of(struct sip_text value, char *out, size_t size);
+/* `sbc show rules`: each set's trust, numbering and action counts. */
+int sbc_cmd_show_rules(struct tnd_reply *r, int argc, char **argv);
+/* The set of a peer: its `rules`, else [sbc] access_rules ("" none). */
+const char *sbc_norm_peer_rules(const struct sbc_peer *p);
+/* E.164 <-> a set's dialling format, for one number (the unit test):
+ * 1 converted, 0 not a number (left as it was), -EINVAL malformed. */
+int sbc_norm_to_e164(const char *rules, const char *number, char *out,
+		     size_t size);
+int sbc_norm_from_e164(const char *rules, const char *number, char *out,
+		       size_t size);
+/*
+ * A response or in-dialog request `m` crossing from `from_side` of a call
+ * of `peer`: the extra header lines for the other side (malloc'd, NULL
+ * none), and *flags (may be NULL) as sbc_norm_reply_flags() says for
+ * the access peer's set.
+ */
+char *sbc_norm_relay(const struct sbc_peer *peer, unsigned from_side,
+		     const struct sip_message *m, unsigned *flags);
+/* The dialog_reply() flags of a provisional `status` towards a peer of
+ * set `rules`: SIP_REPLY_RELIABLE cleared (100rel = no) or set (always). */
+unsigned sbc_norm_reply_flags(const char *rules, int status, unsigned flags);
+/* What to do with an in-dialog request `m` from `from_side` of a call
+ * of `peer` (`confirmed`: the 2xx has gone): relay it; leave it to the
+ * sip service (an UPDATE without an offer: a refresh of that leg's
+ * session timer, RFC 4028); or send it on as a re-INVITE (an UPDATE
+ * with an offer for a peer whose set says `update = no`). */
+enum sbc_norm_adapt {
+	SBC_NORM_RELAY,
+	SBC_NORM_LOCAL,
+	SBC_NORM_REINVITE,
+};
+enum sbc_norm_adapt sbc_norm_adapt(const struct sbc_peer *peer,
+				   unsigned from_side,
+				   const struct sip_message *m, bool confirmed);
 
 /* "UDP 127.0.0.1:5061" of a message -> "127.0.0.1" */
 void sbc_source_addr(const struct sip_message *m, char *out, size_t size);

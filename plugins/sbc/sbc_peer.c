@@ -5,17 +5,24 @@
  * admission limits per peer (concurrent calls, calls per second). With no
  * peer configured the access side is open to any source (the guard still
  * applies); with peers, a source no ACL matches is refused.
+ *
+ * A peer may also be reached from the core: its destinations (tried in
+ * order, those marked down skipped) and the numbers (prefixes) and
+ * domains of Request-URIs that are routed to it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sbc_int.h"
 
 #define SBC_PEERS_MAX 64
 #define SBC_PEER_NETS 16
+#define SBC_PEER_DESTS 8
+#define SBC_PEER_PREFIXES 32
 
 struct peer_cfg {
 	char *address;
@@ -23,6 +30,10 @@ struct peer_cfg {
 	unsigned long long cps;
 	char *auth_user;
 	char *auth_password;
+	char *destination;
+	char *prefixes;
+	char *domains;
+	char *rules;
 };
 
 struct net {
@@ -36,6 +47,13 @@ struct sbc_peer {
 	struct peer_cfg cfg;
 	struct net nets[SBC_PEER_NETS];
 	unsigned nnets;
+	char *dest[SBC_PEER_DESTS]; /* "udp:203.0.113.7:5060", in order */
+	bool dest_down[SBC_PEER_DESTS];
+	unsigned ndest;
+	char *prefix[SBC_PEER_PREFIXES]; /* Request-URI user prefixes */
+	unsigned nprefix;
+	char *domain[SBC_PEER_PREFIXES]; /* Request-URI hosts */
+	unsigned ndomain;
 	unsigned calls;		 /* now */
 	uint64_t admitted, refused; /* since start */
 	double tokens;		 /* calls-per-second bucket, depth cps */
@@ -56,6 +74,18 @@ static const struct tnd_param peer_params[] = {
 		  "empty: none"),
 	TND_PARAM("auth_password", TND_STR, struct peer_cfg, auth_password,
 		  "", "the digest password of auth_user"),
+	TND_PARAM("destination", TND_STR, struct peer_cfg, destination, "",
+		  "where calls from the core to this peer go, in order of "
+		  "preference: \"udp:203.0.113.7:5060 tcp:203.0.113.8:5060\""),
+	TND_PARAM("prefixes", TND_STR, struct peer_cfg, prefixes, "",
+		  "Request-URI user parts (numbers) routed to this peer from "
+		  "the core, longest match wins: \"+44207946 +4420\""),
+	TND_PARAM("domains", TND_STR, struct peer_cfg, domains, "",
+		  "Request-URI hosts routed to this peer from the core: "
+		  "\"pbx.example.com\""),
+	TND_PARAM("rules", TND_STR, struct peer_cfg, rules, "",
+		  "its [sbc-rules NAME] (numbers, trust, header actions); "
+		  "empty: [sbc] access_rules"),
 	TND_PARAM_END
 };
 
@@ -117,6 +147,75 @@ static int peer_nets(struct sbc_peer *p, const char *section)
 	return 0;
 }
 
+/* "udp:HOST:PORT" with a transport we have and a port. */
+static bool dest_valid(const char *d)
+{
+	const char *colon = strrchr(d, ':');
+	char *end;
+	unsigned long port;
+
+	if (strncmp(d, "udp:", 4) && strncmp(d, "tcp:", 4) &&
+	    strncmp(d, "tls:", 4))
+		return false;
+	if (!colon || colon <= d + 4)
+		return false;
+	port = strtoul(colon + 1, &end, 10);
+	return !*end && port > 0 && port < 65536;
+}
+
+/* Split `text` on blanks and commas into at most `max` strdup'ed words. */
+static int words(const char *text, char **out, unsigned max, unsigned *n)
+{
+	char list[1024], *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", text ? text : "");
+	for (char *tok = strtok_r(list, " ,", &save); tok;
+	     tok = strtok_r(NULL, " ,", &save)) {
+		if (*n == max)
+			return -E2BIG;
+		out[*n] = strdup(tok);
+		if (!out[*n])
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int peer_routes(struct sbc_peer *p, const char *section)
+{
+	if (words(p->cfg.destination, p->dest, SBC_PEER_DESTS, &p->ndest) < 0)
+		return sbc_host->config_error(section, "destination",
+			"[%s] destination: at most %d", section, SBC_PEER_DESTS);
+	for (unsigned i = 0; i < p->ndest; i++)
+		if (!dest_valid(p->dest[i]))
+			return sbc_host->config_error(section, "destination",
+				"[%s] destination: '%s' is not udp|tcp|tls:"
+				"HOST:PORT", section, p->dest[i]);
+	if (words(p->cfg.prefixes, p->prefix, SBC_PEER_PREFIXES,
+		  &p->nprefix) < 0 ||
+	    words(p->cfg.domains, p->domain, SBC_PEER_PREFIXES,
+		  &p->ndomain) < 0)
+		return sbc_host->config_error(section, "prefixes",
+			"[%s] prefixes, domains: at most %d each", section,
+			SBC_PEER_PREFIXES);
+	if ((p->nprefix || p->ndomain) && !p->ndest)
+		return sbc_host->config_error(section, "destination",
+			"[%s] routes prefixes or domains but has no "
+			"destination", section);
+	return 0;
+}
+
+static void peer_free(struct sbc_peer *p)
+{
+	for (unsigned i = 0; i < p->ndest; i++)
+		free(p->dest[i]);
+	for (unsigned i = 0; i < p->nprefix; i++)
+		free(p->prefix[i]);
+	for (unsigned i = 0; i < p->ndomain; i++)
+		free(p->domain[i]);
+	p->ndest = p->nprefix = p->ndomain = 0;
+}
+
 static int parse_peer(const char *section, void *arg)
 {
 	int *errors = arg;
@@ -135,7 +234,16 @@ static int parse_peer(const char *section, void *arg)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	if (sbc_host->parse_section(section, peer_params, &p->cfg) < 0 ||
-	    peer_nets(p, section) < 0) {
+	    peer_nets(p, section) < 0 || peer_routes(p, section) < 0) {
+		peer_free(p);
+		(*errors)++;
+		return 0;
+	}
+	if (p->cfg.rules[0] && !sbc_norm_set_exists(p->cfg.rules)) {
+		sbc_host->config_error(section, "rules", "[%s] rules = '%s': "
+				       "no [sbc-rules %s]", section,
+				       p->cfg.rules, p->cfg.rules);
+		peer_free(p);
 		(*errors)++;
 		return 0;
 	}
@@ -148,9 +256,79 @@ int sbc_peers_load(void)
 {
 	int errors = 0;
 
-	npeers = 0;
+	sbc_peers_unload();
 	sbc_host->for_each_section("sbc-peer", parse_peer, &errors);
 	return errors ? -EINVAL : 0;
+}
+
+void sbc_peers_unload(void)
+{
+	for (unsigned i = 0; i < npeers; i++)
+		peer_free(&peers[i]);
+	npeers = 0;
+}
+
+unsigned sbc_peer_count(void)
+{
+	return npeers;
+}
+
+struct sbc_peer *sbc_peer_at(unsigned i)
+{
+	return i < npeers ? &peers[i] : NULL;
+}
+
+struct sbc_peer *sbc_peer_route(const char *user, const char *host)
+{
+	struct sbc_peer *best = NULL;
+	size_t best_len = 0;
+
+	for (unsigned i = 0; i < npeers; i++)
+		for (unsigned k = 0; user && k < peers[i].nprefix; k++) {
+			size_t n = strlen(peers[i].prefix[k]);
+
+			if (n > best_len &&
+			    strncmp(user, peers[i].prefix[k], n) == 0) {
+				best = &peers[i];
+				best_len = n;
+			}
+		}
+	if (best || !host)
+		return best;
+	for (unsigned i = 0; i < npeers; i++)
+		for (unsigned k = 0; k < peers[i].ndomain; k++)
+			if (strcasecmp(host, peers[i].domain[k]) == 0)
+				return &peers[i];
+	return NULL;
+}
+
+unsigned sbc_peer_ndest(const struct sbc_peer *p)
+{
+	return p ? p->ndest : 0;
+}
+
+const char *sbc_peer_dest(const struct sbc_peer *p, unsigned i)
+{
+	return p && i < p->ndest ? p->dest[i] : NULL;
+}
+
+void sbc_peer_dest_set(struct sbc_peer *p, unsigned i, bool up)
+{
+	if (p && i < p->ndest)
+		p->dest_down[i] = !up;
+}
+
+bool sbc_peer_dest_up(const struct sbc_peer *p, unsigned i)
+{
+	return p && i < p->ndest && !p->dest_down[i];
+}
+
+const char *sbc_peer_next_hop(const struct sbc_peer *p, unsigned skip)
+{
+	for (unsigned i = 0; p && i < p->ndest; i++)
+		if (!p->dest_down[i] && skip-- == 0)
+			return p->dest[i];
+	return NULL;
 }
 
 struct sbc_peer *sbc_peer_of(const char *addr)
@@ -213,6 +391,11 @@ bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
 	return true;
 }
 
+const char *sbc_peer_rules(const struct sbc_peer *p)
+{
+	return p && p->cfg.rules ? p->cfg.rules : "";
+}
+
 const char *sbc_peer_name(const struct sbc_peer *p)
 {
 	return p ? p->name : "-";
@@ -235,6 +418,13 @@ int sbc_cmd_show_peers(struct tnd_reply *r, int argc, char **argv)
 		sbc_host->reply_field_num(r, "cps", p->cfg.cps);
 		sbc_host->reply_field_num(r, "admitted", p->admitted);
 		sbc_host->reply_field_num(r, "refused", p->refused);
+		for (unsigned k = 0; k < p->ndest; k++) {
+			char key[24];
+
+			snprintf(key, sizeof(key), "destination%u", k + 1);
+			sbc_host->reply_field(r, key, "%s %s", p->dest[k],
+					      p->dest_down[k] ? "down" : "up");
+		}
 	}
 	return 0;
 }

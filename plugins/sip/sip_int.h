@@ -198,6 +198,9 @@ int sip_transport_start(void);
 void sip_transport_stop(void);
 /* Send bytes; streams queue them. 0 or -errno (logged by the caller). */
 int sip_send(struct sip_peer *dst, const char *buf, size_t len);
+/* sip_tls_peer_is() for stream connection `conn_id` (-ENOENT: not TLS,
+ * gone, still in its handshake). */
+int sip_conn_tls_peer_is(unsigned conn_id, const char *name);
 /* "udp:127.0.0.1:5060" / "tcp:[::1]:5060" into a peer. 0 or -EINVAL. */
 int sip_peer_parse(const char *text, struct sip_peer *p);
 /* A listener of `proto` and the address family of `addr`, or NULL. */
@@ -231,6 +234,7 @@ long sip_tls_write(SSL *ssl, const void *buf, size_t len, int *want,
 		   char *why, size_t size);
 bool sip_tls_pending(SSL *ssl);
 void sip_tls_describe(SSL *ssl, char *buf, size_t size);
+int sip_tls_peer_is(SSL *ssl, const char *name);
 
 struct tnd_reply;
 void sip_show_listeners(struct tnd_reply *r);

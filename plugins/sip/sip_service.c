@@ -444,6 +444,26 @@ static int msg_source(const struct sip_message *msg, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
+static int msg_local(const struct sip_message *msg, char *buf, size_t size)
+{
+	const struct sip_listener *l = msg->m->src.listener;
+	char addr[64];
+	int n;
+
+	if (!l)
+		return -ENOENT;
+	sip_addr_str(&l->local, addr, sizeof(addr));
+	n = snprintf(buf, size, "%s %s", sip_proto_name(l->proto), addr);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+static int msg_tls_peer_is(const struct sip_message *msg, const char *name)
+{
+	if (!name || !*name)
+		return -ENOENT;
+	return sip_conn_tls_peer_is(msg->m->src.conn_id, name);
+}
+
 static const void *msg_osip(const struct sip_message *msg)
 {
 	return msg->m->osip;
@@ -717,6 +737,7 @@ static void on_client_response(struct sip_txn *t, osip_message_t *rsp,
 		c->provisional = true;
 		if (c->cancel_pending) {
 			c->cancel_pending = false;
+			c->cancel_sent = true;
 			sip_send_cancel(c->t, &c->to);
 		}
 	}
@@ -1080,10 +1101,13 @@ int sip_client_cancel(struct sip_client *c)
 {
 	if (!c->invite || (!c->t && !c->query))
 		return -EINVAL;
+	if (c->cancel_pending || c->cancel_sent)
+		return 0; /* cancelled already: the 487 is on its way */
 	if (!c->provisional) {
 		c->cancel_pending = true; /* RFC 3261 9.1: after a 1xx */
 		return 0;
 	}
+	c->cancel_sent = true;
 	return sip_send_cancel(c->t, &c->to);
 }
 
@@ -1126,6 +1150,8 @@ const struct sip_service sip_service_table = {
 	.route_set = route_set,
 	.local_route = local_route,
 	.proxy_fork = proxy_fork,
+	.local = msg_local,
+	.tls_peer_is = msg_tls_peer_is,
 };
 
 void sip_service_fini(void)

@@ -204,3 +204,22 @@ void sip_tls_describe(SSL *ssl, char *buf, size_t size)
 	}
 	snprintf(buf, size, "%s, %s", SSL_get_version(ssl), subject);
 }
+
+/* 1 when the verified certificate of `ssl` names `name` (a DNS
+ * subjectAltName, else the CN: X509_check_host, RFC 6125), 0 when it does
+ * not, -ENOENT when the peer showed no certificate that was verified. */
+int sip_tls_peer_is(SSL *ssl, const char *name)
+{
+	X509 *cert = SSL_get1_peer_certificate(ssl);
+	int rc;
+
+	if (!cert)
+		return -ENOENT;
+	if (SSL_get_verify_result(ssl) != X509_V_OK) {
+		X509_free(cert);
+		return -ENOENT;
+	}
+	rc = X509_check_host(cert, name, strlen(name), 0, NULL);
+	X509_free(cert);
+	return rc == 1;
+}

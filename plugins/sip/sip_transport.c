@@ -1307,6 +1307,15 @@ static int send_udp(struct sip_peer *dst, const char *buf, size_t len)
 	}
 }
 
+int sip_conn_tls_peer_is(unsigned conn_id, const char *name)
+{
+	struct sip_conn *c = conn_id ? conn_by_id(conn_id) : NULL;
+
+	if (!c || c->dead || !c->ssl || c->handshaking)
+		return -ENOENT;
+	return sip_tls_peer_is(c->ssl, name);
+}
+
 int sip_send(struct sip_peer *dst, const char *buf, size_t len)
 {
 	struct sip_conn *c = NULL;

@@ -8,7 +8,7 @@
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$SIP_SRCDIR/test_sip_lib.sh"
 in_netns "$@"
-plan 15
+plan 16
 
 PA=25080
 PB=25090
@@ -67,6 +67,9 @@ check "route_set: Record-Route reversed (a UAC's route set)" grep -qF \
 "$SIP_SEND" -n -H X-Me -p $PA "$WORK/path" > "$WORK/out"
 check "local_route: this node's entry for its TCP listener" grep -qF \
 	"header=<sip:term@127.0.0.1:$PA;transport=tcp;lr>" "$WORK/out"
+"$SIP_SEND" -n -H X-Local -p $PA "$WORK/path" > "$WORK/out"
+check "local: the listener the request arrived on" grep -qF \
+	"header=UDP 127.0.0.1:$PA" "$WORK/out"
 
 msg "$WORK/i" INFO
 "$SIP_SEND" -n -w 3000 -p $PA "$WORK/i" > "$WORK/out"

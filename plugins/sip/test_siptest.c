@@ -4,7 +4,8 @@
  * the SBC will. test_sip_service.sh loads it next to the sip plugin.
  *
  * - MESSAGE: answered 202 at once, with an X-Handled header, and X-Path,
- *   X-RR (reversed) and X-Me showing route_set() and local_route();
+ *   X-RR (reversed), X-Me and X-Local showing route_set(), local_route()
+ *   and local();
  * - INFO: kept, answered 200 by a timer after the callback returned;
  * - SUBSCRIBE: handed to the proxy core towards `proxy_to`;
  * - option tag "foo" declared, so Require: foo is accepted;
@@ -31,6 +32,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -71,15 +73,22 @@ static struct sip_client *b2b_b;  /* the second leg */
 /* The route set helpers' view of a MESSAGE, echoed in X- headers. */
 static void route_headers(const struct sip_message *m, char *out, size_t size)
 {
-	char path[512], rr[512], me[128];
+	char path[512], rr[512], me[128], local[80];
 	int npath = sip->route_set(m, "Path", 0, path, sizeof(path));
 	int nrr = sip->route_set(m, "Record-Route", SIP_ROUTES_REVERSE, rr,
 				 sizeof(rr));
 
 	if (sip->local_route("tcp", "term", me, sizeof(me)) < 0)
 		snprintf(me, sizeof(me), "none");
-	snprintf(out, size, "X-Path: %d %s\r\nX-RR: %d %s\r\nX-Me: %s\r\n",
-		 npath, npath > 0 ? path : "-", nrr, nrr > 0 ? rr : "-", me);
+	if (sip->size < offsetof(struct sip_service, local) +
+			sizeof(sip->local) ||
+	    sip->local(m, local, sizeof(local)) < 0)
+		snprintf(local, sizeof(local), "none");
+	snprintf(out, size,
+		 "X-Path: %d %s\r\nX-RR: %d %s\r\nX-Me: %s\r\n"
+		 "X-Local: %s\r\n",
+		 npath, npath > 0 ? path : "-", nrr, nrr > 0 ? rr : "-", me,
+		 local);
 }
 
 static enum sip_verdict on_message(struct sip_request *req, void *arg)

@@ -54,7 +54,7 @@ extern "C" {
 #define SIP_SERVICE_VERSION 1
 /* Members added at the end of the table and of sip_request_spec since
  * 1.0; a user checks `size` before using them. */
-#define SIP_SERVICE_MINOR 1
+#define SIP_SERVICE_MINOR 2
 
 struct sip_request; /* a received request and its server transaction */
 struct sip_message; /* a received request or response, read-only */
@@ -429,6 +429,25 @@ struct sip_service {
 	 */
 	int (*proxy_fork)(struct sip_request *req, const char *const *targets,
 			  unsigned ntargets, unsigned flags);
+
+	/* ---- Since 1.2 (SIP_SERVICE_MINOR 2): check `size` first ---- */
+
+	/*
+	 * The listener a message arrived on, "UDP 10.20.0.1:5060" (as
+	 * source() names the sender): how a node with a listener per realm
+	 * (an SBC's access and core sides) tells where a request came in.
+	 * Returns the length written, -ENOENT (a message we sent), -ENOSPC.
+	 */
+	int (*local)(const struct sip_message *msg, char *buf, size_t size);
+	/*
+	 * Whether the TLS connection that carried `msg` showed a verified
+	 * client (or server) certificate for `name`: a DNS subjectAltName,
+	 * else the subject's CN, matched as RFC 6125 says (wildcards in the
+	 * left-most label). 1 yes, 0 another name, -ENOENT not TLS, no
+	 * certificate, not verified (tls_verify_client off and the peer's
+	 * chain failed), or the connection has gone.
+	 */
+	int (*tls_peer_is)(const struct sip_message *msg, const char *name);
 };
 
 /* sip->proxy_fork(): targets of one request, 3xx recursion included */
