@@ -37,6 +37,14 @@ static const struct tnd_param sbc_params[] = {
 		  core_media_address, "",
 		  "c= address of our SDP on the core side; empty: the media "
 		  "service's sdp_address"),
+	TND_PARAM("access_srtp", TND_ENUM, struct sbc_cfg, access_srtp,
+		  "optional", "media security asked of the access side: "
+		  "optional (as offered; our offers plain), off (RTP only), "
+		  "sdes or dtls (SRTP required; our offers SDES or DTLS-SRTP)",
+		  .choices = "optional|off|sdes|dtls"),
+	TND_PARAM("transcode", TND_BOOL, struct sbc_cfg, transcode, "yes",
+		  "offers also carry the codecs the media service can "
+		  "transcode to, so that sides with no codec in common talk"),
 	TND_PARAM("rate_per_s", TND_UINT, struct sbc_cfg, rate_per_s, "200",
 		  "requests per second allowed from one source address",
 		  .min = 1, .max = 1000000),

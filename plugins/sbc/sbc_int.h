@@ -32,6 +32,8 @@ struct sbc_cfg {
 	char *core_domain;
 	char *access_media_address;
 	char *core_media_address;
+	char *access_srtp; /* off | optional | sdes | dtls (sbc_call.c) */
+	int transcode;	   /* offers carry the codecs we can transcode to */
 	unsigned long long rate_per_s;
 	unsigned long long burst;
 	unsigned long long max_calls;
@@ -62,6 +64,26 @@ int sbc_cmd_show_calls(struct tnd_reply *r, int argc, char **argv);
 
 /* ---- SDP (sbc_sdp.c) ---- */
 
+/* Media security of an audio stream (RFC 4568 SDES, RFC 5763 DTLS-SRTP). */
+enum sbc_sec {
+	SBC_SEC_PLAIN = 0, /* RTP/AVP: plain RTP (a=crypto lines ignored) */
+	SBC_SEC_SDES,	   /* RTP/SAVP with a=crypto */
+	SBC_SEC_DTLS,	   /* UDP/TLS/RTP/SAVP with a=fingerprint */
+};
+
+#define SBC_SDP_CRYPTO 4
+#define SBC_SDP_FORMATS 16
+
+/* One format of an m= line. `pt_in` is used by rewrites only: the
+ * payload type the input calls it, -1 when it is not in the input (an
+ * a=rtpmap line is then written for it). */
+struct sbc_sdp_fmt {
+	int pt;
+	int pt_in;
+	char name[32];	/* rtpmap encoding name */
+	unsigned clock; /* rtpmap clock rate */
+};
+
 /* The one audio stream the SBC anchors, as one side described it. */
 struct sbc_sdp {
 	bool valid;
@@ -72,7 +94,23 @@ struct sbc_sdp {
 	unsigned clock_hz;
 	int pt;
 	int dtmf_pt; /* telephone-event, -1 none */
-	bool secure; /* RTP/SAVP: not anchored (refused) */
+	/* codec, clock_hz, pt, dtmf_pt of the offerer's description become
+	 * what its hop uses once the answer crossed (sdp_cross: the answer's
+	 * codec in the offerer's payload types, or its own first codec when
+	 * the SBC transcodes). */
+	bool secure; /* RTP/SAVP or UDP/TLS/RTP/SAVP (sec != SBC_SEC_PLAIN) */
+	/* Media security of the stream (sbc_sdp_read_security). */
+	enum sbc_sec sec;
+	char proto[24]; /* the m= line's: "RTP/SAVP", "UDP/TLS/RTP/SAVPF"... */
+	unsigned ncrypto;
+	/* the a=crypto lines, as sent */
+	char crypto[SBC_SDP_CRYPTO][MEDIA_CRYPTO_LINE_MAX];
+	int crypto_pick; /* the line we use (the first we support), -1 none */
+	char fingerprint[MEDIA_FINGERPRINT_MAX]; /* a=fingerprint value */
+	enum media_setup setup; /* a=setup (actpass when absent) */
+	/* The stream's formats in the order of its m= line. */
+	unsigned nfmt;
+	struct sbc_sdp_fmt fmt[SBC_SDP_FORMATS];
 };
 
 /* Read the first audio stream of `body`. Returns 0, -EINVAL (not SDP),
@@ -84,6 +122,55 @@ int sbc_sdp_read(const char *body, size_t len, struct sbc_sdp *out);
  * length written (NUL-terminated) or -ENOSPC. */
 int sbc_sdp_rewrite(const char *in, size_t len, const char *addr,
 		    unsigned port, char *out, size_t size);
+
+/* What our description towards one side says of the anchored stream,
+ * beyond sbc_sdp_rewrite()'s address and port. */
+struct sbc_sdp_target {
+	const char *addr;
+	unsigned port;
+	const char *proto; /* the anchored m= line's proto; NULL: the input's */
+	const char *attrs; /* lines added to the anchored stream (each ending
+			    * in CRLF: our a=crypto, a=fingerprint...); NULL */
+	/* Formats: appended to the input's (an offer: codecs we can
+	 * transcode to), or, with `replace`, the whole list (an answer
+	 * mapped to the offerer's payload types): the input's a=rtpmap and
+	 * a=fmtp lines of formats not listed are dropped, the others carry
+	 * the new payload type. */
+	bool replace;
+	unsigned nfmt;
+	const struct sbc_sdp_fmt *fmt;
+};
+
+/* As sbc_sdp_rewrite(), with security and formats of `t`. a=crypto,
+ * a=fingerprint, a=setup and a=tls-id of the input are always dropped:
+ * media security ends at the SBC, each side has its own. */
+int sbc_sdp_build(const char *in, size_t len, const struct sbc_sdp_target *t,
+		  char *out, size_t size);
+/* The security of the first audio stream of `body` into out->sec,
+ * proto, crypto, fingerprint, setup (no sip service needed). Returns 0,
+ * -ENOENT (no audio stream), -EBADMSG (RTP/SAVP without a=crypto,
+ * UDP/TLS/RTP/SAVP without a=fingerprint). */
+int sbc_sdp_read_security(const char *body, size_t len, struct sbc_sdp *out);
+
+/* ---- Media security and transcoding (sbc_call.c) ---- */
+
+struct sbc_call;
+/*
+ * For a call from the core towards the access side (after media_open):
+ * the SDP offer of the core's INVITE `m` as the access side must see it,
+ * under [sbc] access_srtp: "sdes" RTP/SAVP with our a=crypto lines (the
+ * media service's rtp_local), "dtls" UDP/TLS/RTP/SAVP with our
+ * a=fingerprint and a=setup:actpass, "optional" and "off" plain RTP/AVP;
+ * with [sbc] transcode the codecs we can transcode to follow the core's.
+ * The core's description is remembered for the answer: hand the access
+ * side's answer (SRTP or not) to the same path as any answer (sdp_cross
+ * with answer true on SIDE_ACCESS), which checks it against the policy,
+ * keys leg A and writes the core's answer. Returns the length written to
+ * `out`, 0 when `m` has no SDP, -EPROTONOSUPPORT (not acceptable: the
+ * call's warning says why), -EIO.
+ */
+int sbc_sdp_offer_access(struct sbc_call *call, const struct sip_message *m,
+			 char *out, size_t size);
 
 /* ---- Protection (sbc_guard.c) ---- */
 
