@@ -52,6 +52,14 @@ static const struct tnd_param sbc_params[] = {
 		  core_media_address, "",
 		  "c= address of our SDP on the core side; empty: the media "
 		  "service's sdp_address"),
+	TND_PARAM("access_srtp", TND_ENUM, struct sbc_cfg, access_srtp,
+		  "optional", "media security asked of the access side: "
+		  "optional (as offered; our offers plain), off (RTP only), "
+		  "sdes or dtls (SRTP required; our offers SDES or DTLS-SRTP)",
+		  .choices = "optional|off|sdes|dtls"),
+	TND_PARAM("transcode", TND_BOOL, struct sbc_cfg, transcode, "yes",
+		  "offers also carry the codecs the media service can "
+		  "transcode to, so that sides with no codec in common talk"),
 	TND_PARAM("rate_per_s", TND_UINT, struct sbc_cfg, rate_per_s, "200",
 		  "requests per second allowed from one source address",
 		  .min = 1, .max = 1000000),
@@ -71,6 +79,11 @@ static const struct tnd_param sbc_params[] = {
 		  "first makes room)", .min = 1, .max = 1000000),
 	TND_PARAM("auth_realm", TND_STR, struct sbc_cfg, auth_realm,
 		  "sbc.tandem", "digest realm of the peers' authentication"),
+	TND_PARAM("access_rules", TND_STR, struct sbc_cfg, access_rules, "",
+		  "[sbc-rules NAME] of access peers that name none; empty: "
+		  "untrusted, numbers untouched"),
+	TND_PARAM("core_rules", TND_STR, struct sbc_cfg, core_rules, "",
+		  "[sbc-rules NAME] of the core side (always trusted)"),
 	TND_PARAM_END
 };
 
@@ -115,8 +128,13 @@ static const struct tnd_command sbc_commands[] = {
 	  sbc_cmd_show_peers },
 	{ "sbc show blocked", NULL, "sources blocked now, why and how long",
 	  sbc_cmd_show_blocked },
+	{ "sbc show rules", NULL, "normalisation rule sets: trust, numbers, "
+	  "actions", sbc_cmd_show_rules },
 	{ "sbc unblock", "ADDR", "lift the block of a source address",
 	  sbc_cmd_unblock },
+	{ "sbc show registrations", NULL,
+	  "registrations with providers: state, expiry, last status",
+	  sbc_cmd_show_registrations },
 	TND_COMMAND_END
 };
 
@@ -159,9 +177,11 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 		if (!*counters[i].c)
 			return -ENOMEM;
 	}
-	if (sbc_peers_load() < 0)
+	if (sbc_norm_load() < 0 || sbc_peers_load() < 0)
 		return -EINVAL;
-	return sbc_route_init();
+	if (sbc_route_init() < 0)
+		return -EINVAL;
+	return sbc_trunk_init();
 }
 
 static int sbc_start(void)
@@ -179,6 +199,8 @@ static int sbc_start(void)
 		return -ENOTSUP;
 	if (sbc_call_start() < 0)
 		return -ENOMEM;
+	if (sbc_trunk_start() < 0)
+		return -EINVAL;
 	tnd_info("access calls go to %s", sbc_cfg->core_next_hop);
 	return 0;
 }
@@ -190,16 +212,17 @@ static int sbc_stop(void)
 		sbc_call_stop();
 	}
 	sbc_guard_reset();
-	return 0;
+	return sbc_trunk_stop();
 }
 
 static void sbc_fini(void)
 {
 	sbc_route_fini();
 	sbc_peers_unload();
+	sbc_norm_unload();
 }
 
-static const char *const sbc_sections[] = { "sbc-peer", NULL };
+static const char *const sbc_sections[] = { "sbc-peer", "sbc-rules", NULL };
 
 static const struct tnd_service_ref sbc_requires[] = {
 	{ "sip", 1 }, { "media", 1 }, TND_SERVICE_END

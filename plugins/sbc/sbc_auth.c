@@ -146,78 +146,134 @@ void sbc_auth_challenge(char *hdr, size_t size, bool stale)
 		 sbc_cfg->auth_realm, nonce, stale ? ", stale=true" : "");
 }
 
-/* ---- Outbound: answering a peer's challenge to our INVITE --------------- */
+/* ---- The client side: answering a registrar's or a proxy's challenge ---- */
 
-/* Whether the comma-separated `list` ("auth,auth-int") has `token`. */
-static bool list_has(const char *list, const char *token)
+/* The hash of a digest algorithm (RFC 7616 3.2, RFC 8760: MD5 and SHA-256,
+ * each also "-sess"), NULL for one we do not have. */
+static const EVP_MD *digest_md(const char *algorithm, bool *sess)
 {
-	size_t n = strlen(token);
+	*sess = false;
+	if (!algorithm[0] || strcasecmp(algorithm, "MD5") == 0)
+		return EVP_md5();
+	if (strcasecmp(algorithm, "SHA-256") == 0)
+		return EVP_sha256();
+	*sess = true;
+	if (strcasecmp(algorithm, "MD5-sess") == 0)
+		return EVP_md5();
+	if (strcasecmp(algorithm, "SHA-256-sess") == 0)
+		return EVP_sha256();
+	return NULL;
+}
 
-	for (const char *p = list; *p;) {
-		p += strspn(p, " ,\t");
-		if (strncasecmp(p, token, n) == 0 &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+static void digest_hex(const EVP_MD *md, const char *text, char out[65])
+{
+	unsigned char bin[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+
+	EVP_Digest(text, strlen(text), bin, &len, md, NULL);
+	for (unsigned i = 0; i < len && i < 32; i++)
+		sprintf(out + 2 * i, "%02x", bin[i]);
+	out[2 * (len < 32 ? len : 32)] = '\0';
+}
+
+/* Whether a challenge's qop list ("auth,auth-int") offers "auth". */
+static bool qop_has_auth(const char *list)
+{
+	char copy[64], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (char *tok = strtok_r(copy, ", \t", &save); tok;
+	     tok = strtok_r(NULL, ", \t", &save))
+		if (strcasecmp(tok, "auth") == 0)
 			return true;
-		p += strcspn(p, ",");
-	}
 	return false;
 }
 
-int sbc_auth_answer(const struct sip_message *rsp, const char *method,
+/* The challenge line of `m` we can answer: its 401 or 407 header whose
+ * scheme is Digest with an algorithm we have. */
+static int challenge_line(const struct sip_message *m, char *line,
+			  size_t size)
+{
+	const char *name = sbc_sip->status(m) == 407 ? "Proxy-Authenticate" :
+						      "WWW-Authenticate";
+	struct sip_text v;
+	char algorithm[32], qop[64];
+	bool sess;
+	int found = -ENOENT;
+
+	for (unsigned i = 0; sbc_sip->header(m, name, i, &v) == 0; i++) {
+		snprintf(line, size, "%.*s", (int)v.len, v.ptr);
+		if (strncasecmp(line, "Digest", 6) != 0)
+			continue;
+		found = -ENOTSUP;
+		param(line + 6, "algorithm", algorithm, sizeof(algorithm));
+		param(line + 6, "qop", qop, sizeof(qop));
+		if (digest_md(algorithm, &sess) && (!qop[0] || qop_has_auth(qop)))
+			return 0;
+	}
+	return found;
+}
+
+bool sbc_auth_stale(const struct sip_message *challenge)
+{
+	char line[1024], stale[16];
+
+	if (challenge_line(challenge, line, sizeof(line)) < 0)
+		return false;
+	param(line + 6, "stale", stale, sizeof(stale));
+	return strcasecmp(stale, "true") == 0;
+}
+
+int sbc_auth_answer(const struct sip_message *challenge, const char *method,
 		    const char *uri, const char *user, const char *password,
 		    char *hdr, size_t size)
 {
-	bool proxy = sbc_sip->status(rsp) == 407;
-	char line[1024], realm[128], nonce[256], opaque[256], qop[64];
-	char algorithm[32], cnonce[17], ha1[33], ha2[33], response[33];
-	char text[1024], opaque_param[300] = "";
-	struct sip_text v;
-	int n;
+	char line[1024], realm[128], nonce[256], opaque[128], algorithm[32];
+	char qop[64], cnonce[17], ha1[65], ha2[65], response[65], text[1024];
+	char extra[320];
+	const EVP_MD *md;
+	bool sess;
+	int rc, n;
 
-	if (sbc_sip->header(rsp, proxy ? "Proxy-Authenticate" :
-					 "WWW-Authenticate", 0, &v) < 0)
-		return -ENOENT;
-	snprintf(line, sizeof(line), "%.*s", (int)v.len, v.ptr);
-	if (strncasecmp(line, "Digest", 6) != 0)
-		return -ENOTSUP;
-	param(line, "realm", realm, sizeof(realm));
-	param(line, "nonce", nonce, sizeof(nonce));
-	param(line, "opaque", opaque, sizeof(opaque));
-	param(line, "qop", qop, sizeof(qop));
-	param(line, "algorithm", algorithm, sizeof(algorithm));
-	if (!nonce[0] || (algorithm[0] && strcasecmp(algorithm, "MD5") != 0) ||
-	    (qop[0] && !list_has(qop, "auth")))
-		return -ENOTSUP;
-	snprintf(text, sizeof(text), "%s:%s:%s", user, realm, password);
-	md5_hex(text, ha1);
-	snprintf(text, sizeof(text), "%s:%s", method, uri);
-	md5_hex(text, ha2);
-	/* RFC 2617 3.2.2: with qop, the client's nonce and count enter */
+	rc = challenge_line(challenge, line, sizeof(line));
+	if (rc < 0)
+		return rc;
+	param(line + 6, "realm", realm, sizeof(realm));
+	param(line + 6, "nonce", nonce, sizeof(nonce));
+	param(line + 6, "opaque", opaque, sizeof(opaque));
+	param(line + 6, "algorithm", algorithm, sizeof(algorithm));
+	param(line + 6, "qop", qop, sizeof(qop));
+	md = digest_md(algorithm, &sess);
 	snprintf(cnonce, sizeof(cnonce), "%08lx%08lx", random(), random());
+	/* RFC 2617 3.2.2.2: A1, then A2 for qop "auth" or none */
+	snprintf(text, sizeof(text), "%s:%s:%s", user, realm, password);
+	digest_hex(md, text, ha1);
+	if (sess) {
+		snprintf(text, sizeof(text), "%s:%s:%s", ha1, nonce, cnonce);
+		digest_hex(md, text, ha1);
+	}
+	snprintf(text, sizeof(text), "%s:%s", method, uri);
+	digest_hex(md, text, ha2);
 	if (qop[0])
 		snprintf(text, sizeof(text), "%s:%s:00000001:%s:auth:%s", ha1,
 			 nonce, cnonce, ha2);
 	else
 		snprintf(text, sizeof(text), "%s:%s:%s", ha1, nonce, ha2);
-	md5_hex(text, response);
-	if (opaque[0])
-		snprintf(opaque_param, sizeof(opaque_param),
-			 ", opaque=\"%s\"", opaque);
+	digest_hex(md, text, response);
+	/* nonce before cnonce: some parsers take the first "nonce" */
+	n = snprintf(extra, sizeof(extra), "%s%s%s%s%s", algorithm[0] ?
+		     ", algorithm=" : "", algorithm, opaque[0] ?
+		     ", opaque=\"" : "", opaque, opaque[0] ? "\"" : "");
+	if (n < 0 || (size_t)n >= sizeof(extra))
+		return -ENOSPC;
 	if (qop[0])
-		n = snprintf(hdr, size,
-			     "%s: Digest username=\"%s\", realm=\"%s\", "
-			     "nonce=\"%s\", uri=\"%s\", response=\"%s\", "
-			     "algorithm=MD5, qop=auth, nc=00000001, "
-			     "cnonce=\"%s\"%s\r\n",
-			     proxy ? "Proxy-Authorization" : "Authorization",
-			     user, realm, nonce, uri, response, cnonce,
-			     opaque_param);
-	else
-		n = snprintf(hdr, size,
-			     "%s: Digest username=\"%s\", realm=\"%s\", "
-			     "nonce=\"%s\", uri=\"%s\", response=\"%s\", "
-			     "algorithm=MD5%s\r\n",
-			     proxy ? "Proxy-Authorization" : "Authorization",
-			     user, realm, nonce, uri, response, opaque_param);
-	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+		snprintf(qop, sizeof(qop), ", qop=auth, nc=00000001, "
+			 "cnonce=\"%s\"", cnonce);
+	n = snprintf(hdr, size,
+		     "%s: Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
+		     "uri=\"%s\", response=\"%s\"%s%s\r\n",
+		     sbc_sip->status(challenge) == 407 ? "Proxy-Authorization" :
+							 "Authorization",
+		     user, realm, nonce, uri, response, extra, qop);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }

@@ -58,6 +58,7 @@ struct sbc_call {
 	struct sbc_peer *peer; /* NULL: open access (no peers configured) */
 	char ruri[256];
 	uint64_t started_ms;
+	char warning[160]; /* "Warning: ..." of a 488 (media refused), or "" */
 	unsigned caller; /* the side whose INVITE made the call */
 	struct sbc_out *out; /* a call from the core: its INVITEs to the peer */
 };
@@ -218,7 +219,8 @@ static void call_hangup(struct sbc_call *call, int status, const char *why)
 	}
 	if (call->dlg[call->caller] && status >= 300)
 		sbc_sip->dialog_reply(call->dlg[call->caller], status, NULL,
-				      NULL, NULL, NULL, 0, 0);
+				      call->warning[0] ? call->warning : NULL,
+				      NULL, NULL, 0, 0);
 	for (unsigned s = 0; s < 2; s++)
 		if (call->dlg[s])
 			sbc_sip->dialog_end(call->dlg[s]);
@@ -238,6 +240,17 @@ static struct sbc_call *dead_by_id(unsigned id)
 	return NULL;
 }
 
+/* Tampered or replayed SRTP of the access side: an attack or a broken
+ * peer; the log says so once per call, with the counts. */
+static void srtp_report(unsigned id, const struct media_leg_stats *a)
+{
+	if (a && a->srtp && (a->srtp_auth_fail || a->srtp_replay))
+		tnd_notice("call %u: access side %s refused %llu packets "
+			   "(authentication) and %llu (replay)",
+			   id, a->srtp, (unsigned long long)a->srtp_auth_fail,
+			   (unsigned long long)a->srtp_replay);
+}
+
 static void media_stopped(unsigned id, const struct media_event *ev)
 {
 	struct sbc_call *call = call_by_id(id);
@@ -248,6 +261,7 @@ static void media_stopped(unsigned id, const struct media_event *ev)
 		if (ev->stats[leg])
 			sbc_host->counter_add(sbc_count.relayed,
 					      ev->stats[leg]->packets_tx);
+	srtp_report(id, ev->stats[SIDE_ACCESS]);
 	if (call) {
 		call->media_stopped = true;
 		reap_soon();
@@ -277,7 +291,28 @@ static void on_media_event(struct media_chan *ch, const struct media_event *ev,
 	}
 }
 
-static int media_open(struct sbc_call *call)
+/* [sbc] access_srtp: the media security asked of the access side. */
+enum access_policy {
+	POLICY_OPTIONAL, /* mirror the offer; our offers are plain */
+	POLICY_OFF,	 /* plain RTP only */
+	POLICY_SDES,	 /* SRTP required; our offers carry a=crypto */
+	POLICY_DTLS,	 /* SRTP required; our offers are DTLS-SRTP */
+};
+
+static enum access_policy access_policy(void)
+{
+	const char *p = sbc_cfg->access_srtp;
+
+	if (!p || !strcmp(p, "optional"))
+		return POLICY_OPTIONAL;
+	if (!strcmp(p, "off"))
+		return POLICY_OFF;
+	return !strcmp(p, "dtls") ? POLICY_DTLS : POLICY_SDES;
+}
+
+/* Leg A (access) does DTLS-SRTP or SDES/plain RTP: the media service
+ * fixes that when the channel is made. */
+static int media_open_as(struct sbc_call *call, bool dtls)
 {
 	char label[32];
 	struct media_chan_config mc = {
@@ -289,35 +324,77 @@ static int media_open(struct sbc_call *call)
 
 	snprintf(label, sizeof(label), "sbc%u", call->id);
 	mc.leg[SIDE_ACCESS].type = MEDIA_LEG_RTP;
+	mc.leg[SIDE_ACCESS].srtp = access_policy() == POLICY_SDES;
+	mc.leg[SIDE_ACCESS].dtls = dtls;
 	mc.leg[SIDE_CORE].type = MEDIA_LEG_RTP;
 	return sbc_media->chan_new(&mc, &call->chan);
 }
 
-/* Both sides have described the stream: `answer` names the codec. */
-static int media_apply(struct sbc_call *call, const struct sbc_sdp *answer)
+static int media_open(struct sbc_call *call)
 {
+	return media_open_as(call, access_policy() == POLICY_DTLS);
+}
+
+static bool access_leg_dtls(struct sbc_call *call)
+{
+	struct media_rtp_local loc = { .size = sizeof(loc) };
+
+	return sbc_media->rtp_local(call->chan, SIDE_ACCESS, &loc) == 0 &&
+	       loc.fingerprint[0];
+}
+
+/* The peer's c= address as the media sockets reach it: an IPv4 peer of
+ * a media service bound to IPv6 ("::", both families) as ::ffff:a.b.c.d
+ * (RFC 4291 2.5.5.2), so that one side may be IPv4 and the other IPv6. */
+static const char *media_peer_addr(struct sbc_call *call, unsigned leg,
+				   char *buf, size_t size)
+{
+	const char *addr = call->sdp[leg].address;
+	struct media_rtp_local loc = { .size = sizeof(loc) };
+
+	if (!addr[0])
+		return NULL; /* unknown: latch */
+	if (strchr(addr, ':') ||
+	    sbc_media->rtp_local(call->chan, leg, &loc) < 0 || !loc.ipv6)
+		return addr;
+	snprintf(buf, size, "::ffff:%s", addr);
+	return buf;
+}
+
+/* Both sides have described the stream, each hop's codec is known
+ * (sdp_cross): the legs get their peer's address, codec and keys. */
+static int media_apply(struct sbc_call *call)
+{
+	char mapped[MEDIA_ADDR_MAX + 8];
 	int rc;
 
 	for (unsigned leg = 0; leg < 2; leg++) {
 		const struct sbc_sdp *peer = &call->sdp[leg];
 		struct media_rtp_remote r = {
 			.size = sizeof(r),
-			.addr = peer->address[0] ? peer->address : NULL,
+			.addr = media_peer_addr(call, leg, mapped,
+						sizeof(mapped)),
 			.port = peer->port,
-			.codec = answer->codec,
-			.clock_hz = answer->clock_hz,
-			.pt = answer->pt,
-			.dtmf_pt = answer->dtmf_pt,
+			.codec = peer->codec,
+			.clock_hz = peer->clock_hz,
+			.pt = peer->pt,
+			.dtmf_pt = peer->dtmf_pt,
 			/* what we said on this leg is the other side's word */
 			.dir = (enum media_dir)call->sdp[other(leg)].dir,
 		};
 
-		if (!peer->port || !answer->codec[0])
+		if (!peer->port || !peer->codec[0])
 			continue; /* a disabled stream: nothing to send */
+		if (peer->sec == SBC_SEC_SDES && peer->crypto_pick >= 0)
+			r.crypto = peer->crypto[peer->crypto_pick];
+		if (peer->sec == SBC_SEC_DTLS) {
+			r.fingerprint = peer->fingerprint;
+			r.setup = peer->setup;
+		}
 		rc = sbc_media->rtp_set_remote(call->chan, leg, &r);
 		if (rc < 0) {
 			tnd_notice("call %u: media leg %s refused %s: %d",
-				   call->id, side_name(leg), answer->codec, rc);
+				   call->id, side_name(leg), peer->codec, rc);
 			return rc;
 		}
 	}
@@ -330,10 +407,292 @@ static int media_apply(struct sbc_call *call, const struct sbc_sdp *answer)
 	return 0;
 }
 
+/* A description we do not take: 488 with this Warning (RFC 3261 20.43). */
+static int refuse_media(struct sbc_call *call, unsigned side, int code,
+			const char *why)
+{
+	snprintf(call->warning, sizeof(call->warning),
+		 "Warning: %d tandem-sbc \"%s\"\r\n", code, why);
+	tnd_info("call %u: SDP of the %s side refused: %s", call->id,
+		 side_name(side), why);
+	return -EPROTONOSUPPORT;
+}
+
+/* The first a=crypto line of `sdp` whose suite the media service has
+ * (RFC 4568 7.1.2: the answerer takes one it supports). */
+static int pick_crypto(struct sbc_call *call, struct sbc_sdp *sdp)
+{
+	char line[MEDIA_CRYPTO_LINE_MAX];
+
+	for (unsigned i = 0; i < sdp->ncrypto; i++)
+		if (sbc_media->crypto_answer(call->chan, SIDE_ACCESS,
+					     sdp->crypto[i], line,
+					     sizeof(line)) == 0) {
+			sdp->crypto_pick = (int)i;
+			return 0;
+		}
+	return refuse_media(call, SIDE_ACCESS, 306,
+			    "no a=crypto suite we support");
+}
+
+/* An access description under [sbc] access_srtp. Leg A is remade for
+ * the first offer when it must speak DTLS and does not, or the reverse. */
+static int access_sec_check(struct sbc_call *call, struct sbc_sdp *sdp,
+			    bool answer)
+{
+	enum access_policy pol = access_policy();
+	bool dtls = sdp->sec == SBC_SEC_DTLS;
+
+	if (sdp->sec == SBC_SEC_PLAIN &&
+	    (pol == POLICY_SDES || pol == POLICY_DTLS))
+		return refuse_media(
+			call, SIDE_ACCESS, 302,
+			"SRTP required (RTP/SAVP or UDP/TLS/RTP/SAVP)");
+	if (sdp->sec != SBC_SEC_PLAIN && pol == POLICY_OFF)
+		return refuse_media(call, SIDE_ACCESS, 302,
+				    "SRTP is off here: RTP/AVP only");
+	if (dtls != access_leg_dtls(call)) {
+		if (answer || call->media_started)
+			return refuse_media(call, SIDE_ACCESS, 302,
+					    "the media security cannot change");
+		sbc_media->chan_free(call->chan);
+		call->chan = NULL;
+		if (media_open_as(call, dtls) < 0)
+			return -EIO;
+	}
+	return sdp->sec == SBC_SEC_SDES ? pick_crypto(call, sdp) : 0;
+}
+
+/* What our description towards a side carries (sbc_sdp_build). */
+struct cross {
+	struct sbc_sdp_target t;
+	struct sbc_sdp_fmt fmt[SBC_SDP_FORMATS];
+	char attrs[MEDIA_CRYPTO_OFFER_MAX * (MEDIA_CRYPTO_LINE_MAX + 2) +
+		   MEDIA_FINGERPRINT_MAX + 64];
+};
+
+static const struct sbc_sdp_fmt *fmt_named(const struct sbc_sdp *sdp,
+					   const char *name, unsigned clock)
+{
+	for (unsigned i = 0; i < sdp->nfmt; i++)
+		if (!strcasecmp(sdp->fmt[i].name, name) &&
+		    (!clock || !sdp->fmt[i].clock ||
+		     sdp->fmt[i].clock == clock))
+			return &sdp->fmt[i];
+	return NULL;
+}
+
+static bool pt_used(const struct sbc_sdp *sdp, const struct cross *x, int pt)
+{
+	for (unsigned i = 0; i < sdp->nfmt; i++)
+		if (sdp->fmt[i].pt == pt)
+			return true;
+	for (unsigned i = 0; i < x->t.nfmt; i++)
+		if (x->fmt[i].pt == pt)
+			return true;
+	return false;
+}
+
+/* An offer: after the offerer's codecs, the others the media service
+ * can transcode them to, so that a side sharing none still answers. */
+static void offer_formats(const struct sbc_sdp *offer, struct cross *x)
+{
+	const struct media_codec_info *c = NULL;
+
+	if (!sbc_cfg->transcode || !offer->port || !offer->codec[0])
+		return;
+	while ((c = sbc_media->codec_next(c)) && x->t.nfmt < SBC_SDP_FORMATS &&
+	       offer->nfmt + x->t.nfmt < SBC_SDP_FORMATS) {
+		struct sbc_sdp_fmt *f = &x->fmt[x->t.nfmt];
+		int pt = c->static_pt;
+
+		if (fmt_named(offer, c->name, c->clock_hz) ||
+		    !strcasecmp(c->name, "t38"))
+			continue;
+		for (int d = 96; (pt < 0 || pt_used(offer, x, pt)) && d < 128;
+		     d++)
+			pt = d;
+		if (pt_used(offer, x, pt))
+			break; /* no payload type left */
+		*f = (struct sbc_sdp_fmt){ .pt = pt,
+					   .pt_in = -1,
+					   .clock = c->clock_hz };
+		snprintf(f->name, sizeof(f->name), "%s", c->name);
+		x->t.nfmt++;
+	}
+	x->t.fmt = x->fmt;
+}
+
+static bool is_dtmf(const struct sbc_sdp_fmt *f)
+{
+	return !strcasecmp(f->name, "telephone-event");
+}
+
+/* The codec the offerer's hop uses: the first of `x` the media service
+ * has, and the telephone-event payload type. */
+static void hop_codec(struct sbc_sdp *offer, const struct cross *x)
+{
+	offer->pt = offer->dtmf_pt = -1;
+	offer->codec[0] = '\0';
+	for (unsigned i = 0; i < x->t.nfmt; i++) {
+		const struct sbc_sdp_fmt *f = &x->fmt[i];
+
+		if (is_dtmf(f)) {
+			if (offer->dtmf_pt < 0)
+				offer->dtmf_pt = f->pt;
+		} else if (offer->pt < 0 &&
+			   sbc_media->codec_find(f->name, f->clock)) {
+			snprintf(offer->codec, sizeof(offer->codec), "%s",
+				 f->name);
+			offer->clock_hz = f->clock;
+			offer->pt = f->pt;
+		}
+	}
+}
+
+static bool relayable_fmt(const struct sbc_sdp_fmt *f)
+{
+	return !is_dtmf(f) && sbc_media->codec_find(f->name, f->clock);
+}
+
+/* `x` says exactly what the answer says (no rewrite of formats needed). */
+static bool same_formats(const struct sbc_sdp *ans, const struct cross *x)
+{
+	if (ans->nfmt != x->t.nfmt)
+		return false;
+	for (unsigned i = 0; i < x->t.nfmt; i++)
+		if (ans->fmt[i].pt != x->fmt[i].pt ||
+		    x->fmt[i].pt_in != x->fmt[i].pt)
+			return false;
+	return true;
+}
+
+/*
+ * An answer towards the offerer names one codec and telephone-event, in
+ * the offerer's payload types (RFC 3264 6.1): the answerer's first codec
+ * the offerer offered, so that the offerer sends the one codec its leg
+ * takes. When there is none (the answerer took a codec we added), the
+ * offerer's first codec: the media service transcodes between the legs.
+ */
+static void answer_formats(const struct sbc_sdp *ans, struct sbc_sdp *offer,
+			   struct cross *x)
+{
+	struct sbc_sdp_fmt codec = { .pt = -1 }, dtmf = { .pt = -1 };
+
+	x->t.fmt = x->fmt;
+	if (!ans->port)
+		return;
+	for (unsigned i = 0; i < ans->nfmt; i++) {
+		const struct sbc_sdp_fmt *o =
+			fmt_named(offer, ans->fmt[i].name, ans->fmt[i].clock);
+
+		if (o && is_dtmf(o) && dtmf.pt < 0) {
+			dtmf = *o;
+			dtmf.pt_in = ans->fmt[i].pt;
+		} else if (o && codec.pt < 0 && relayable_fmt(o)) {
+			codec = *o;
+			codec.pt_in = ans->fmt[i].pt;
+		}
+	}
+	for (unsigned i = 0; codec.pt < 0 && i < offer->nfmt; i++)
+		if (relayable_fmt(&offer->fmt[i])) {
+			codec = offer->fmt[i];
+			codec.pt_in = -1;
+		}
+	if (codec.pt >= 0)
+		x->fmt[x->t.nfmt++] = codec;
+	if (dtmf.pt >= 0)
+		x->fmt[x->t.nfmt++] = dtmf;
+	hop_codec(offer, x);
+	x->t.replace = true;
+	if (same_formats(ans, x)) {
+		x->t.replace = false;
+		x->t.nfmt = 0;
+	}
+}
+
+static const char *setup_answer(enum media_setup peer)
+{
+	/* RFC 5763 5: the answerer to actpass is active (media.h) */
+	return peer == MEDIA_SETUP_ACTIVE ? "passive" : "active";
+}
+
+/* Our a=crypto towards the access side: the answer to the line we took,
+ * or, offering again on a hop that has keys, the same key and tag. */
+static int sdes_attrs(struct sbc_call *call, const struct sbc_sdp *acc,
+		      const struct media_rtp_local *loc, struct cross *x)
+{
+	char line[MEDIA_CRYPTO_LINE_MAX];
+	size_t n = 0;
+
+	if (acc->valid && acc->crypto_pick >= 0) {
+		if (sbc_media->crypto_answer(call->chan, SIDE_ACCESS,
+					     acc->crypto[acc->crypto_pick],
+					     line, sizeof(line)) < 0)
+			return -EIO;
+		snprintf(x->attrs, sizeof(x->attrs), "%s\r\n", line);
+		return 0;
+	}
+	x->attrs[0] = '\0';
+	for (unsigned i = 0; i < loc->ncrypto && n < sizeof(x->attrs); i++)
+		n += (size_t)snprintf(x->attrs + n, sizeof(x->attrs) - n,
+				      "%s\r\n", loc->crypto[i]);
+	return loc->ncrypto ? 0 : -EIO;
+}
+
+/* Proto and security lines of our description towards the access side:
+ * as its offer did (an answer), as the hop does (a new offer on a call),
+ * or as the policy says (the first offer of a call from the core). */
+static int access_security(struct sbc_call *call, bool answer,
+			   const struct media_rtp_local *loc, struct cross *x)
+{
+	const struct sbc_sdp *acc = &call->sdp[SIDE_ACCESS];
+	enum access_policy pol = access_policy();
+	enum sbc_sec sec = acc->valid		? acc->sec
+			   : pol == POLICY_SDES ? SBC_SEC_SDES
+			   : pol == POLICY_DTLS ? SBC_SEC_DTLS
+						: SBC_SEC_PLAIN;
+
+	x->t.attrs = x->attrs;
+	switch (sec) {
+	case SBC_SEC_SDES:
+		x->t.proto = acc->valid ? acc->proto : "RTP/SAVP";
+		return sdes_attrs(call, acc, loc, x);
+	case SBC_SEC_DTLS:
+		x->t.proto = acc->valid ? acc->proto : "UDP/TLS/RTP/SAVP";
+		snprintf(x->attrs, sizeof(x->attrs),
+			 "a=fingerprint:%s\r\na=setup:%s\r\n", loc->fingerprint,
+			 answer ? setup_answer(acc->setup) : loc->setup);
+		return loc->fingerprint[0] ? 0 : -EIO;
+	default: /* the core's plain RTP/AVP as it is */
+		x->t.attrs = NULL;
+		return 0;
+	}
+}
+
+/* The SDP's body, read; a Warning names what makes it unusable. */
+static int sdp_take(struct sbc_call *call, unsigned side,
+		    const struct sip_message *msg, struct sip_text body,
+		    struct sbc_sdp *sdp)
+{
+	if (!header_has(msg, "Content-Type", "application/sdp"))
+		return refuse_media(call, side, 399, "not application/sdp");
+	if (sbc_sdp_read(body.ptr, body.len, sdp) == 0)
+		return 0;
+	if (sbc_sdp_read_security(body.ptr, body.len, sdp) == -EBADMSG)
+		return refuse_media(call, side, 306,
+				    "SRTP without a=crypto or a=fingerprint");
+	return refuse_media(call, side, 305, "no audio codec we can relay");
+}
+
 /*
  * The SDP of `msg` from `side`, remembered and rewritten for the other
- * side into `out`. Returns its length, 0 when the message has none, or
- * -EPROTONOSUPPORT (not SDP, SRTP, no codec we can relay).
+ * side into `out`: the access side's media security (SDES, DTLS-SRTP or
+ * none, [sbc] access_srtp) ends at leg A, the core side is plain RTP;
+ * offers gain the codecs we can transcode to, answers keep only what the
+ * offerer offered. Returns its length, 0 when the message has none, or
+ * -EPROTONOSUPPORT (not SDP, security refused, no codec we can relay:
+ * call->warning says why).
  */
 static int sdp_cross(struct sbc_call *call, unsigned side,
 		     const struct sip_message *msg, bool answer, char *out,
@@ -342,26 +701,49 @@ static int sdp_cross(struct sbc_call *call, unsigned side,
 	struct sip_text body = sbc_sip->body(msg);
 	struct media_rtp_local loc = { .size = sizeof(loc) };
 	unsigned to = other(side);
-	const char *addr;
+	struct cross x = { .t.fmt = NULL };
 	struct sbc_sdp sdp;
 	int rc;
 
+	call->warning[0] = '\0';
 	if (!body.len)
 		return 0;
-	if (!header_has(msg, "Content-Type", "application/sdp") ||
-	    sbc_sdp_read(body.ptr, body.len, &sdp) < 0 || sdp.secure)
-		return -EPROTONOSUPPORT;
+	rc = sdp_take(call, side, msg, body, &sdp);
+	if (rc == 0 && side == SIDE_ACCESS)
+		rc = access_sec_check(call, &sdp, answer);
+	else if (rc == 0 && sdp.sec != SBC_SEC_PLAIN)
+		rc = refuse_media(call, side, 302,
+				  "the core side is plain RTP/AVP");
+	if (rc < 0)
+		return rc;
 	call->sdp[side] = sdp;
 	if (sbc_media->rtp_local(call->chan, to, &loc) < 0)
 		return -EIO;
-	addr = to == SIDE_ACCESS ? sbc_cfg->access_media_address :
-				   sbc_cfg->core_media_address;
-	if (!addr || !addr[0])
-		addr = loc.addr;
-	rc = sbc_sdp_rewrite(body.ptr, body.len, addr, loc.port, out, size);
-	if (rc >= 0 && answer && media_apply(call, &sdp) < 0)
-		return -EPROTONOSUPPORT;
+	x.t.addr = to == SIDE_ACCESS ? sbc_cfg->access_media_address
+				     : sbc_cfg->core_media_address;
+	if (!x.t.addr || !x.t.addr[0])
+		x.t.addr = loc.addr;
+	x.t.port = loc.port;
+	if (answer)
+		answer_formats(&call->sdp[side], &call->sdp[to], &x);
+	else
+		offer_formats(&call->sdp[side], &x);
+	if (to == SIDE_ACCESS && access_security(call, answer, &loc, &x) < 0)
+		return -EIO;
+	if (to == SIDE_CORE && sdp.sec != SBC_SEC_PLAIN)
+		x.t.proto = sdp.proto[strlen(sdp.proto) - 1] == 'F' ? "RTP/AVPF"
+								    : "RTP/AVP";
+	rc = sbc_sdp_build(body.ptr, body.len, &x.t, out, size);
+	if (rc >= 0 && answer && media_apply(call) < 0)
+		return refuse_media(call, side, 305,
+				    "the media service refused the codecs");
 	return rc;
+}
+
+int sbc_sdp_offer_access(struct sbc_call *call, const struct sip_message *m,
+			 char *out, size_t size)
+{
+	return sdp_cross(call, SIDE_CORE, m, false, out, size);
 }
 
 /* ---- The core leg: responses to our INVITE ------------------------------ */
@@ -369,7 +751,7 @@ static int sdp_cross(struct sbc_call *call, unsigned side,
 static void relay_response(struct sbc_call *call, int status,
 			   const struct sip_message *msg)
 {
-	char sdp[SBC_SDP_MAX];
+	char sdp[SBC_SDP_MAX], *extra;
 	unsigned flags = 0;
 	int len, rc;
 
@@ -380,13 +762,16 @@ static void relay_response(struct sbc_call *call, int status,
 	}
 	if (status < 200 && header_has(msg, "Require", "100rel"))
 		flags = SIP_REPLY_RELIABLE; /* RFC 3262: as the core sent it */
-	rc = sbc_sip->dialog_reply(call->dlg[SIDE_ACCESS], status, NULL, NULL,
+	/* the peer's rules: headers it may see, 100rel it accepts */
+	extra = sbc_norm_relay(call->peer, SIDE_CORE, msg, &flags);
+	rc = sbc_sip->dialog_reply(call->dlg[SIDE_ACCESS], status, NULL, extra,
 				   len > 0 ? "application/sdp" : NULL, sdp,
 				   (size_t)len, flags);
 	if (rc == -EAGAIN) /* a reliable one still unacknowledged */
 		rc = sbc_sip->dialog_reply(call->dlg[SIDE_ACCESS], status, NULL,
-					   NULL, len > 0 ? "application/sdp" :
+					   extra, len > 0 ? "application/sdp" :
 					   NULL, sdp, (size_t)len, 0);
+	free(extra);
 	if (rc < 0) {
 		call_hangup(call, 0, "the caller has gone (cancelled)");
 		return;
@@ -492,12 +877,22 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 {
 	const struct sip_message *m = sbc_sip->request_message(req);
 	struct sip_text method = sbc_sip->method(m), body;
-	char *meth = text_dup(method), *ctype = NULL;
+	/* the peer's rules: a refresh stays on its leg, UPDATE may become
+	 * a re-INVITE for a peer without it */
+	enum sbc_norm_adapt adapt = sbc_norm_adapt(
+		call->peer, side, m, call->state == CALL_CONFIRMED);
+	char *meth = adapt == SBC_NORM_REINVITE ? strdup("INVITE") :
+						  text_dup(method);
+	char *ctype = NULL, *extra;
 	char sdp[SBC_SDP_MAX];
 	const void *out = NULL;
 	size_t out_len = 0;
 	int len, rc;
 
+	if (adapt == SBC_NORM_LOCAL) { /* the sip service answers it */
+		free(meth);
+		return SIP_DECLINED;
+	}
 	if (!meth)
 		return SIP_DECLINED;
 	if (call->pending || call->state == CALL_ENDING) {
@@ -507,7 +902,9 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 	}
 	len = sdp_cross(call, side, m, false, sdp, sizeof(sdp));
 	if (len < 0) {
-		sbc_sip->reply(req, 488, NULL, NULL, NULL, NULL, 0);
+		sbc_sip->reply(req, 488, NULL,
+			       call->warning[0] ? call->warning : NULL, NULL,
+			       NULL, 0);
 		free(meth);
 		return SIP_TAKEN;
 	}
@@ -524,9 +921,11 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 		out = body.ptr;
 		out_len = body.len;
 	}
-	rc = sbc_sip->dialog_request(call->dlg[other(side)], meth, NULL, ctype,
+	extra = sbc_norm_relay(call->peer, side, m, NULL); /* rules' headers */
+	rc = sbc_sip->dialog_request(call->dlg[other(side)], meth, extra, ctype,
 				     out, out_len, on_relayed,
 				     (void *)(uintptr_t)call->id);
+	free(extra);
 	if (rc < 0) {
 		sbc_sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
 	} else {
@@ -566,23 +965,51 @@ static const struct sip_dialog_ops core_ops = {
 
 /* ---- A new call --------------------------------------------------------- */
 
+/* The R-URI, From and To keep the caller's user parts (the peer's rules
+ * normalise them, E.164 by default towards the core), the hosts are
+ * core_domain; the extra headers are what the rules let cross. */
 static int core_invite(struct sbc_call *call, const struct sip_message *m,
 		       const char *sdp, size_t sdp_len)
 {
 	struct sip_request_spec spec = { .size = sizeof(spec) };
-	char user[128], fuser[128] = "anonymous", from[256], to[300];
-	char callid[64];
-	struct sip_text a_from;
+	char user[128], fuser[128] = "anonymous", tuser[128];
+	char from[SBC_NORM_URI + 2], to[SBC_NORM_URI + 2], callid[64];
+	struct sip_text hdr;
+	struct sbc_norm_msg nm;
+	char *headers;
+	int rc;
 
-	uri_user(sbc_sip->request_uri(m), user, sizeof(user));
+	memset(&nm, 0, sizeof(nm));
+	/* sip, sips and tel URIs: a PBX may call from tel:02079460001 */
+	if (sbc_norm_user_of(sbc_sip->request_uri(m), user, sizeof(user)) < 0)
+		uri_user(sbc_sip->request_uri(m), user, sizeof(user));
+	snprintf(tuser, sizeof(tuser), "%s", user);
 	/* the caller's identity crosses, its address does not */
-	if (sbc_sip->header(m, "From", 0, &a_from) == 0)
-		uri_user(a_from, fuser, sizeof(fuser));
-	snprintf(call->ruri, sizeof(call->ruri), "sip:%s@%s%s", user,
+	if (sbc_sip->header(m, "From", 0, &hdr) == 0 &&
+	    sbc_norm_user_of(hdr, fuser, sizeof(fuser)) < 0)
+		uri_user(hdr, fuser, sizeof(fuser));
+	if (sbc_sip->header(m, "To", 0, &hdr) == 0 &&
+	    sbc_norm_user_of(hdr, tuser, sizeof(tuser)) < 0)
+		snprintf(tuser, sizeof(tuser), "%s", user);
+	snprintf(nm.ruri, sizeof(nm.ruri), "sip:%s@%s%s", user,
 		 sbc_cfg->core_domain, user_param(user));
-	snprintf(from, sizeof(from), "<sip:%s@%s%s>", fuser,
+	snprintf(nm.from, sizeof(nm.from), "sip:%s@%s%s", fuser,
 		 sbc_cfg->core_domain, user_param(fuser));
-	snprintf(to, sizeof(to), "<%s>", call->ruri);
+	snprintf(nm.to, sizeof(nm.to), "sip:%s@%s%s", tuser,
+		 sbc_cfg->core_domain, user_param(tuser));
+	rc = sbc_norm_cross(sbc_norm_peer_rules(call->peer),
+			    SBC_NORM_FROM_PEER, sbc_cfg->core_rules,
+			    SBC_NORM_TO_CORE, m, &nm);
+	if (rc < 0) {
+		tnd_notice("call %u: rules not applied: %d", call->id, rc);
+		sbc_norm_msg_free(&nm);
+		return rc;
+	}
+	snprintf(call->ruri, sizeof(call->ruri), "%s", nm.ruri);
+	snprintf(from, sizeof(from), "<%s>", nm.from);
+	snprintf(to, sizeof(to), "<%s>", nm.to);
+	headers = sbc_norm_headers(&nm);
+	sbc_norm_msg_free(&nm);
 	snprintf(callid, sizeof(callid), "sbc%u-%08x%08x", call->id,
 		 (unsigned)random(), (unsigned)random());
 	spec.method = "INVITE";
@@ -590,13 +1017,16 @@ static int core_invite(struct sbc_call *call, const struct sip_message *m,
 	spec.from = from;
 	spec.to = to;
 	spec.call_id = callid;
+	spec.headers = headers;
 	spec.body_type = "application/sdp";
 	spec.body = sdp;
 	spec.body_len = sdp_len;
 	spec.next_hop = sbc_cfg->core_next_hop;
 	spec.forward_of = m; /* RFC 3261 16.6 step 3, as a proxy would */
-	return sbc_sip->dialog_invite(&spec, &core_ops, call,
-				      &call->dlg[SIDE_CORE]);
+	rc = sbc_sip->dialog_invite(&spec, &core_ops, call,
+				    &call->dlg[SIDE_CORE]);
+	free(headers);
+	return rc;
 }
 
 static struct sbc_call *call_new(const char *src, struct sbc_peer *peer)
@@ -1246,6 +1676,8 @@ static enum sip_verdict on_invite(struct sip_request *req, void *arg)
 		tnd_info("INVITE from %s: no peer has this address, 403", src);
 		return refuse(req, 403, "Not A Peer", NULL);
 	}
+	if (peer && !sbc_trunk_tls_ok(req, peer, src))
+		return SIP_TAKEN;
 	if (peer && !peer_authenticated(req, peer, src))
 		return SIP_TAKEN;
 	if (peer && sbc_peer_admit(peer) < 0) {

@@ -35,6 +35,18 @@ struct peer_cfg {
 	char *destination;
 	char *prefixes;
 	char *domains;
+	char *rules;
+	/* trunk keys, read by sbc_trunk.c through sbc_peer_trunk() */
+	unsigned long long options_interval_s;
+	unsigned long long options_down_after;
+	char *register_uri;
+	char *register_user;
+	char *register_password;
+	char *register_aor;
+	char *register_contact;
+	unsigned long long register_expires;
+	unsigned long long register_retry_s;
+	char *tls_name;
 };
 
 struct net {
@@ -89,6 +101,43 @@ static const struct tnd_param peer_params[] = {
 	TND_PARAM("domains", TND_STR, struct peer_cfg, domains, "",
 		  "Request-URI hosts routed to this peer from the core: "
 		  "\"pbx.example.com\""),
+	TND_PARAM("rules", TND_STR, struct peer_cfg, rules, "",
+		  "its [sbc-rules NAME] (numbers, trust, header actions); "
+		  "empty: [sbc] access_rules"),
+	TND_PARAM("options_interval_s", TND_UINT, struct peer_cfg,
+		  options_interval_s, "0",
+		  "OPTIONS keep-alive to each destination every this many "
+		  "seconds; 0: none", .max = 86400),
+	TND_PARAM("options_down_after", TND_UINT, struct peer_cfg,
+		  options_down_after, "2",
+		  "unanswered OPTIONS in a row that mark a destination down",
+		  .min = 1, .max = 100),
+	TND_PARAM("register_uri", TND_STR, struct peer_cfg, register_uri, "",
+		  "registrar to REGISTER with through the peer's first live "
+		  "destination: \"sip:provider.example.com\"; empty: none"),
+	TND_PARAM("register_user", TND_STR, struct peer_cfg, register_user,
+		  "", "digest user name of the registration"),
+	TND_PARAM("register_password", TND_STR, struct peer_cfg,
+		  register_password, "", "digest password of register_user"),
+	TND_PARAM("register_aor", TND_STR, struct peer_cfg, register_aor, "",
+		  "address of record registered (To, From); empty: "
+		  "sip:register_user@the registrar's host"),
+	TND_PARAM("register_contact", TND_STR, struct peer_cfg,
+		  register_contact, "",
+		  "Contact registered: \"sip:trunk@203.0.113.1:5060\"; "
+		  "empty: our listener of the destination's transport"),
+	TND_PARAM("register_expires", TND_UINT, struct peer_cfg,
+		  register_expires, "3600",
+		  "registration lifetime asked for, seconds", .min = 1,
+		  .max = 604800),
+	TND_PARAM("register_retry_s", TND_UINT, struct peer_cfg,
+		  register_retry_s, "30",
+		  "wait after a failed registration, seconds; doubled at "
+		  "each failure up to 300 (or this value when larger)",
+		  .min = 1, .max = 3600),
+	TND_PARAM("tls_name", TND_STR, struct peer_cfg, tls_name, "",
+		  "calls from this peer must come over TLS with a verified "
+		  "certificate naming this host; empty: no check"),
 	TND_PARAM_END
 };
 
@@ -242,6 +291,14 @@ static int parse_peer(const char *section, void *arg)
 		(*errors)++;
 		return 0;
 	}
+	if (p->cfg.rules[0] && !sbc_norm_set_exists(p->cfg.rules)) {
+		sbc_host->config_error(section, "rules", "[%s] rules = '%s': "
+				       "no [sbc-rules %s]", section,
+				       p->cfg.rules, p->cfg.rules);
+		peer_free(p);
+		(*errors)++;
+		return 0;
+	}
 	p->tokens = (double)p->cfg.cps;
 	npeers++;
 	return 0;
@@ -386,6 +443,32 @@ bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
 	return true;
 }
 
+const char *sbc_peer_rules(const struct sbc_peer *p)
+{
+	return p && p->cfg.rules ? p->cfg.rules : "";
+}
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+void sbc_peer_trunk(const struct sbc_peer *p, struct sbc_peer_trunk *out)
+{
+	const struct peer_cfg *c = &p->cfg;
+
+	out->options_interval_s = (unsigned)c->options_interval_s;
+	out->options_down_after = (unsigned)c->options_down_after;
+	out->register_uri = or_empty(c->register_uri);
+	out->register_user = or_empty(c->register_user);
+	out->register_password = or_empty(c->register_password);
+	out->register_aor = or_empty(c->register_aor);
+	out->register_contact = or_empty(c->register_contact);
+	out->register_expires = (unsigned)c->register_expires;
+	out->register_retry_s = (unsigned)c->register_retry_s;
+	out->tls_name = or_empty(c->tls_name);
+}
+
 const char *sbc_peer_name(const struct sbc_peer *p)
 {
 	return p ? p->name : "-";
@@ -414,6 +497,7 @@ int sbc_cmd_show_peers(struct tnd_reply *r, int argc, char **argv)
 			snprintf(key, sizeof(key), "destination%u", k + 1);
 			sbc_host->reply_field(r, key, "%s %s", p->dest[k],
 					      p->dest_down[k] ? "down" : "up");
+			sbc_trunk_show_dest(r, p, k);
 		}
 	}
 	return 0;

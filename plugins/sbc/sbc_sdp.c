@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sbc_sdp: what the SBC needs of a session description (the audio stream
- * it anchors) and the rewrite that makes a description point at the SBC
- * (RFC 4566 o=, c=, m=; RFC 3605 a=rtcp; RFC 8839 ICE attributes).
+ * it anchors, its media security: RFC 4568 a=crypto, RFC 5763/8122
+ * a=fingerprint, RFC 4145 a=setup) and the rewrite that makes a
+ * description point at the SBC (RFC 4566 o=, c=, m=; RFC 3605 a=rtcp;
+ * RFC 8839 ICE attributes) with our proto, security lines and formats.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,13 +39,23 @@ int sbc_sdp_read(const char *body, size_t len, struct sbc_sdp *out)
 			audio = &streams[i];
 	if (!audio)
 		return -ENOENT;
+	if (sbc_sdp_read_security(body, len, out) < 0)
+		return -EPROTONOSUPPORT;
+	out->secure = out->sec != SBC_SEC_PLAIN;
 	snprintf(out->address, sizeof(out->address), "%s", audio->address);
 	out->port = audio->port;
 	out->dir = audio->dir;
-	out->secure = strstr(audio->proto, "SAVP") != NULL;
 	out->pt = -1;
 	for (unsigned f = 0; f < audio->nformats; f++) {
 		const char *enc = audio->formats[f].encoding;
+
+		if (out->nfmt < SBC_SDP_FORMATS) {
+			struct sbc_sdp_fmt *ff = &out->fmt[out->nfmt++];
+
+			ff->pt = ff->pt_in = audio->formats[f].pt;
+			snprintf(ff->name, sizeof(ff->name), "%s", enc);
+			ff->clock = audio->formats[f].clock;
+		}
 
 		if (strcasecmp(enc, "telephone-event") == 0) {
 			if (out->dtmf_pt < 0)
@@ -114,7 +126,7 @@ static void put_origin(struct out_buf *o, const char *line, size_t n,
 	put(o, "o=sbc %s %s IN %s %s\r\n", sess, version, ipv, addr);
 }
 
-/* "m=audio 4000 RTP/AVP 0 8" with its port replaced. */
+/* "m=video 4000 RTP/AVP 96" with its port replaced. */
 static void put_media(struct out_buf *o, const char *line, size_t n,
 		      unsigned port)
 {
@@ -131,38 +143,277 @@ static void put_media(struct out_buf *o, const char *line, size_t n,
 	    (int)(n - (size_t)(sp2 - line)), sp2);
 }
 
+/* ---- Lines --------------------------------------------------------------- */
+
+struct sdp_line {
+	const char *p;
+	size_t n; /* without CR LF */
+};
+
+static bool next_line(const char **cur, const char *end, struct sdp_line *l)
+{
+	const char *nl;
+
+	if (*cur >= end)
+		return false;
+	nl = memchr(*cur, '\n', (size_t)(end - *cur));
+	l->p = *cur;
+	l->n = (size_t)((nl ? nl : end) - *cur);
+	*cur = nl ? nl + 1 : end;
+	if (l->n && l->p[l->n - 1] == '\r')
+		l->n--;
+	return true;
+}
+
+static bool starts(const struct sdp_line *l, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return l->n >= k && strncmp(l->p, prefix, k) == 0;
+}
+
+/* The n-th (0-based) space-separated word of a line into `out`. */
+static bool word(const struct sdp_line *l, unsigned n, char *out, size_t size)
+{
+	const char *p = l->p, *end = l->p + l->n;
+
+	for (;;) {
+		const char *w;
+
+		while (p < end && *p == ' ')
+			p++;
+		w = p;
+		while (p < end && *p != ' ')
+			p++;
+		if (w == p)
+			return false;
+		if (n-- == 0) {
+			snprintf(out, size, "%.*s", (int)(p - w), w);
+			return true;
+		}
+	}
+}
+
+/* ---- Security of the anchored stream ------------------------------------- */
+
+static enum media_setup setup_of(const struct sdp_line *l)
+{
+	const char *v = l->p + strlen("a=setup:");
+	size_t n = l->n - strlen("a=setup:");
+
+	if (n == 6 && !strncasecmp(v, "active", 6))
+		return MEDIA_SETUP_ACTIVE;
+	if (n == 7 && !strncasecmp(v, "passive", 7))
+		return MEDIA_SETUP_PASSIVE;
+	return MEDIA_SETUP_ACTPASS; /* actpass, holdconn, unknown */
+}
+
+/* a=crypto of the stream, a=fingerprint and a=setup of the stream or,
+ * when it has none, of the session (RFC 8122 5, RFC 4145 4). */
+static void take_security(struct sbc_sdp *out, const struct sdp_line *l,
+			  bool media_level, bool *media_fp, bool *media_setup)
+{
+	if (starts(l, "a=crypto:") && media_level &&
+	    out->ncrypto < SBC_SDP_CRYPTO && l->n < MEDIA_CRYPTO_LINE_MAX) {
+		snprintf(out->crypto[out->ncrypto++], MEDIA_CRYPTO_LINE_MAX,
+			 "%.*s", (int)l->n, l->p);
+	} else if (starts(l, "a=fingerprint:") && (media_level || !*media_fp) &&
+		   l->n - 14 < sizeof(out->fingerprint)) {
+		snprintf(out->fingerprint, sizeof(out->fingerprint), "%.*s",
+			 (int)(l->n - 14), l->p + 14);
+		*media_fp = media_level;
+	} else if (starts(l, "a=setup:") && (media_level || !*media_setup)) {
+		out->setup = setup_of(l);
+		*media_setup = media_level;
+	}
+}
+
+int sbc_sdp_read_security(const char *body, size_t len, struct sbc_sdp *out)
+{
+	const char *cur = body, *end = body + len;
+	bool media_fp = false, media_setup = false;
+	bool session = true, audio = false; /* where the line is */
+	struct sdp_line l;
+
+	out->sec = SBC_SEC_PLAIN;
+	out->proto[0] = '\0';
+	out->ncrypto = 0;
+	out->crypto_pick = -1;
+	out->fingerprint[0] = '\0';
+	out->setup = MEDIA_SETUP_ACTPASS;
+	while (next_line(&cur, end, &l)) {
+		if (starts(&l, "m=")) {
+			if (audio)
+				break; /* only the first audio stream */
+			session = false;
+			audio = starts(&l, "m=audio ");
+			if (audio)
+				word(&l, 2, out->proto, sizeof(out->proto));
+			continue;
+		}
+		if (audio || session)
+			take_security(out, &l, audio, &media_fp, &media_setup);
+	}
+	if (!audio)
+		return -ENOENT;
+	if (strstr(out->proto, "TLS")) { /* UDP/TLS/RTP/SAVP[F], RFC 5764 8 */
+		out->sec = SBC_SEC_DTLS;
+		return out->fingerprint[0] ? 0 : -EBADMSG;
+	}
+	if (strstr(out->proto, "SAVP")) { /* RTP/SAVP[F], RFC 4568 */
+		out->sec = SBC_SEC_SDES;
+		return out->ncrypto ? 0 : -EBADMSG;
+	}
+	/* a=crypto is defined for RTP/SAVP only (RFC 4568 5.1) */
+	out->ncrypto = 0;
+	return 0;
+}
+
+/* ---- The rewrite --------------------------------------------------------- */
+
+/* Media security ends at the SBC: the other side's lines never cross. */
+static bool security_line(const struct sdp_line *l)
+{
+	return starts(l, "a=crypto:") || starts(l, "a=fingerprint:") ||
+	       starts(l, "a=setup:") || starts(l, "a=tls-id:");
+}
+
+struct build {
+	struct out_buf o;
+	const struct sbc_sdp_target *t;
+	const char *ipv;
+	bool in_anchored, anchored, live; /* live: the stream's port is not 0 */
+};
+
+static const struct sbc_sdp_fmt *fmt_by_input_pt(const struct sbc_sdp_target *t,
+						 int pt_in)
+{
+	for (unsigned i = 0; i < t->nfmt; i++)
+		if (t->fmt[i].pt_in == pt_in)
+			return &t->fmt[i];
+	return NULL;
+}
+
+/* What follows the first `n` words of a line (" 0 8" of "m=audio 4000
+ * RTP/AVP 0 8" for n = 3). */
+static const char *after_words(const struct sdp_line *l, unsigned n)
+{
+	const char *p = l->p, *end = l->p + l->n;
+
+	while (n--) {
+		while (p < end && *p == ' ')
+			p++;
+		while (p < end && *p != ' ')
+			p++;
+	}
+	return p;
+}
+
+/* "m=audio 4000 RTP/AVP 0 8": our port, proto and formats. */
+static void put_anchored_media(struct build *b, const struct sdp_line *l)
+{
+	const struct sbc_sdp_target *t = b->t;
+	const char *fmts = after_words(l, 3), *end = l->p + l->n;
+	char port[16], proto[32];
+
+	if (!word(l, 1, port, sizeof(port)) ||
+	    !word(l, 2, proto, sizeof(proto))) {
+		put(&b->o, "%.*s\r\n", (int)l->n, l->p);
+		return;
+	}
+	b->live = strtoul(port, NULL, 10) != 0;
+	if (!b->live) { /* a disabled stream stays disabled (RFC 3264 8.2),
+			 * with the proto of the offer it answers (6) */
+		put(&b->o, "m=audio 0 %s%.*s\r\n", t->proto ? t->proto : proto,
+		    (int)(end - fmts), fmts);
+		return;
+	}
+	put(&b->o, "m=audio %u %s", t->port, t->proto ? t->proto : proto);
+	if (!t->replace)
+		put(&b->o, "%.*s", (int)(end - fmts), fmts);
+	for (unsigned i = 0; i < t->nfmt; i++)
+		put(&b->o, " %d", t->fmt[i].pt);
+	put(&b->o, "\r\n");
+}
+
+/* a=rtpmap:PT / a=fmtp:PT of the anchored stream, as the formats say. */
+static void put_format_attr(struct build *b, const struct sdp_line *l,
+			    size_t prefix)
+{
+	const char *p = l->p + prefix;
+	char *num_end;
+	long pt = strtol(p, &num_end, 10);
+	const struct sbc_sdp_fmt *f;
+
+	if (!b->t->replace || num_end == p) {
+		put(&b->o, "%.*s\r\n", (int)l->n, l->p);
+		return;
+	}
+	f = fmt_by_input_pt(b->t, (int)pt);
+	if (f) /* else: a format the answer no longer lists */
+		put(&b->o, "%.*s%d%.*s\r\n", (int)prefix, l->p, f->pt,
+		    (int)(l->p + l->n - num_end), num_end);
+}
+
+/* The end of the anchored stream: rtpmaps of new formats, our lines. */
+static void end_anchored(struct build *b)
+{
+	b->in_anchored = false;
+	if (!b->live)
+		return;
+	for (unsigned i = 0; i < b->t->nfmt; i++)
+		if (b->t->fmt[i].pt_in < 0)
+			put(&b->o, "a=rtpmap:%d %s/%u\r\n", b->t->fmt[i].pt,
+			    b->t->fmt[i].name, b->t->fmt[i].clock);
+	if (b->t->attrs)
+		put(&b->o, "%s", b->t->attrs);
+}
+
+static void build_line(struct build *b, const struct sdp_line *l)
+{
+	if (b->in_anchored && starts(l, "m="))
+		end_anchored(b);
+	if (l->n == 0 || dropped(l->p, l->n) || security_line(l)) {
+		/* empty, leaking or hop-by-hop lines go */
+	} else if (starts(l, "o=")) {
+		put_origin(&b->o, l->p, l->n, b->ipv, b->t->addr);
+	} else if (starts(l, "c=")) {
+		put(&b->o, "c=IN %s %s\r\n", b->ipv, b->t->addr);
+	} else if (starts(l, "m=audio ") && !b->anchored) {
+		put_anchored_media(b, l);
+		b->anchored = b->in_anchored = true;
+	} else if (starts(l, "m=")) {
+		put_media(&b->o, l->p, l->n, 0); /* not anchored: refused */
+	} else if (b->in_anchored && b->live && starts(l, "a=rtpmap:")) {
+		put_format_attr(b, l, strlen("a=rtpmap:"));
+	} else if (b->in_anchored && b->live && starts(l, "a=fmtp:")) {
+		put_format_attr(b, l, strlen("a=fmtp:"));
+	} else {
+		put(&b->o, "%.*s\r\n", (int)l->n, l->p);
+	}
+}
+
+int sbc_sdp_build(const char *in, size_t len, const struct sbc_sdp_target *t,
+		  char *out, size_t size)
+{
+	struct build b = { .o = { .p = out, .size = size }, .t = t };
+	const char *cur = in, *end = in + len;
+	struct sdp_line l;
+
+	b.ipv = strchr(t->addr, ':') ? "IP6" : "IP4";
+	if (size)
+		out[0] = '\0';
+	while (!b.o.full && next_line(&cur, end, &l))
+		build_line(&b, &l);
+	if (b.in_anchored)
+		end_anchored(&b);
+	return b.o.full ? -ENOSPC : (int)b.o.len;
+}
+
 int sbc_sdp_rewrite(const char *in, size_t len, const char *addr,
 		    unsigned port, char *out, size_t size)
 {
-	struct out_buf o = { .p = out, .size = size };
-	const char *ipv = strchr(addr, ':') ? "IP6" : "IP4";
-	const char *end = in + len;
-	bool anchored = false;
+	struct sbc_sdp_target t = { .addr = addr, .port = port };
 
-	if (size)
-		out[0] = '\0';
-	for (const char *line = in; line < end && !o.full;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *next = nl ? nl + 1 : end;
-		size_t n = (size_t)((nl ? nl : end) - line);
-
-		if (n && line[n - 1] == '\r')
-			n--;
-		if (n == 0 || dropped(line, n)) {
-			/* empty or leaking lines go */
-		} else if (strncmp(line, "o=", 2) == 0) {
-			put_origin(&o, line, n, ipv, addr);
-		} else if (strncmp(line, "c=", 2) == 0) {
-			put(&o, "c=IN %s %s\r\n", ipv, addr);
-		} else if (strncmp(line, "m=audio ", 8) == 0 && !anchored) {
-			put_media(&o, line, n, port);
-			anchored = true;
-		} else if (strncmp(line, "m=", 2) == 0) {
-			put_media(&o, line, n, 0); /* not anchored: refused */
-		} else {
-			put(&o, "%.*s\r\n", (int)n, line);
-		}
-		line = next;
-	}
-	return o.full ? -ENOSPC : (int)o.len;
+	return sbc_sdp_build(in, len, &t, out, size);
 }

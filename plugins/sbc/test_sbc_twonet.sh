@@ -41,6 +41,7 @@ OUT_IP=203.0.113.2
 FLOOD_IP=203.0.113.3
 STRANGER_IP=203.0.113.4
 AUTH_IP=203.0.113.5
+LEGIT_IP=203.0.113.6
 SBC_OUT=203.0.113.1
 SBC_IN=10.20.0.1
 IN_IP=10.20.0.2
@@ -64,6 +65,7 @@ if ! { ip link add vout type veth peer name vout_p netns "$OUT_NS" &&
 	in_out ip addr add $FLOOD_IP/24 dev vout_p &&
 	in_out ip addr add $STRANGER_IP/24 dev vout_p &&
 	in_out ip addr add $AUTH_IP/24 dev vout_p &&
+	in_out ip addr add $LEGIT_IP/24 dev vout_p &&
 	in_out ip link set vout_p up &&
 	in_in ip link set lo up &&
 	in_in ip addr add $IN_IP/24 dev vin_p &&
@@ -105,6 +107,9 @@ cps = 5
 address = $AUTH_IP
 auth_user = pbx
 auth_password = s3cret
+; a carrier trunk without limits: the calls that run through the flood
+[sbc-peer carrier]
+address = $LEGIT_IP
 CONF
 
 # capture both links for the whole test
@@ -257,23 +262,33 @@ check "sbc show peers lists the peer and its limits" \
 	sh -c "grep -q pbx '$WORK/peers.txt' && grep -q 'max_calls' '$WORK/peers.txt'"
 sleep 1
 
-# ---- a flood from a second outside address while calls run ----
+# ---- a flood of INVITEs and REGISTERs from a second outside address
+# while 100 legitimate calls (15/s, within the source rate; 2 s of RTP
+# each) run: at least 99 of them
+# complete ----
 start_uas "$SCEN/sbc_uas_call.xml" legit
 nsenter -t "$OUT_NS" -n "$SIPP" -sf "$abs_top_srcdir/contrib/sipp/uac_call.xml" -t u1 \
-	$SBC_OUT:5060 -s callee -i $FLOOD_IP -p 5062 -m 400 -r 200 -l 400 \
-	-nostdin -timeout 15s > "$WORK/uac-flood.out" 2>&1 &
+	$SBC_OUT:5060 -s callee -i $FLOOD_IP -p 5062 -m 600 -r 150 -l 600 \
+	-nostdin -timeout 20s > "$WORK/uac-flood.out" 2>&1 &
 flood=$!
-run_uac "$SCEN/sbc_uac_call.xml" legit $OUT_IP 6 3
-check "legitimate calls complete during a flood: ${ok_calls:-0} of 6" uac_ok 6
-wait_exit "$flood" 30
-[ "$rc" = timeout ] && kill "$flood" 2>/dev/null
+nsenter -t "$OUT_NS" -n "$SIPP" -sf "$SCEN/sbc_flood_register.xml" -t u1 \
+	$SBC_OUT:5060 -i $FLOOD_IP -p 5063 -m 600 -r 150 -l 600 \
+	-nostdin -timeout 20s > "$WORK/reg-flood.out" 2>&1 &
+reg_flood=$!
+run_uac "$SCEN/sbc_uac_call.xml" legit $LEGIT_IP 100 15 -l 100
+check "legitimate calls complete during a flood: ${ok_calls:-0} of 100" \
+	test "${ok_calls:-0}" -ge 99
+for pid in $flood $reg_flood; do
+	wait_exit "$pid" 40
+	[ "$rc" = timeout ] && kill "$pid" 2>/dev/null
+done
 kill "$uas" 2>/dev/null
 wait "$uas" 2>/dev/null
 "$TANDEMCTL" -s "$SOCK" sbc show blocked > "$WORK/blocked.txt" 2>&1
 check "the flooding source is blocked (sbc show blocked)" \
 	grep -q "$FLOOD_IP" "$WORK/blocked.txt"
 check "the legitimate source is not blocked" \
-	sh -c "! grep -q '$OUT_IP' '$WORK/blocked.txt'"
+	sh -c "! grep -q '$LEGIT_IP' '$WORK/blocked.txt'"
 "$TANDEMCTL" -s "$SOCK" sbc unblock $FLOOD_IP > "$WORK/unblock.txt" 2>&1
 "$TANDEMCTL" -s "$SOCK" sbc show blocked > "$WORK/blocked2.txt" 2>&1
 check "sbc unblock lifts the block" \

@@ -737,6 +737,7 @@ static void on_client_response(struct sip_txn *t, osip_message_t *rsp,
 		c->provisional = true;
 		if (c->cancel_pending) {
 			c->cancel_pending = false;
+			c->cancel_sent = true;
 			sip_send_cancel(c->t, &c->to);
 		}
 	}
@@ -1100,10 +1101,13 @@ int sip_client_cancel(struct sip_client *c)
 {
 	if (!c->invite || (!c->t && !c->query))
 		return -EINVAL;
+	if (c->cancel_pending || c->cancel_sent)
+		return 0; /* cancelled already: the 487 is on its way */
 	if (!c->provisional) {
 		c->cancel_pending = true; /* RFC 3261 9.1: after a 1xx */
 		return 0;
 	}
+	c->cancel_sent = true;
 	return sip_send_cancel(c->t, &c->to);
 }
 

@@ -39,6 +39,7 @@ struct sip_client {
 	void *arg;
 	struct sip_peer to;
 	bool provisional, cancel_pending, invite;
+	bool cancel_sent; /* RFC 3261 9.1: one CANCEL per INVITE */
 	bool dialog;	/* a dialog's: it ACKs 2xx; Contact added */
 	/* while the next hop is located (RFC 3263): the request to send */
 	struct sip_dns_query *query;

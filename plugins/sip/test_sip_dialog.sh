@@ -10,7 +10,7 @@
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$SIP_SRCDIR/test_sip_lib.sh"
 in_netns "$@"
-plan 15
+plan 17
 
 PA=25150
 PB=25160
@@ -57,6 +57,16 @@ ctl "$WORK/a.sock" siptest bye > /dev/null
 check "A hangs up: ended" wait_field "$WORK/a.sock" states 'ENDED\(200\)$'
 check "B's dialog ends with the BYE" \
 	wait_field "$WORK/b.sock" states 'ENDED\(200\)$'
+
+# ending an early UAC dialog twice sends one CANCEL (RFC 3261 9.1)
+ctl "$WORK/a.sock" siptest call "sip:slow@127.0.0.1:$PB" > /dev/null
+wait_field "$WORK/a.sock" states '^EARLY\(183\)$' > /dev/null
+ctl "$WORK/a.sock" siptest bye > /dev/null
+ctl "$WORK/a.sock" siptest bye > /dev/null
+check "an early dialog ended twice: cancelled (487)" \
+	wait_field "$WORK/a.sock" states '^EARLY\(183\),ENDED\(487\)$'
+check "with a single CANCEL on the wire" \
+	test "$(stat_value "$WORK/b.sock" sip.rx_cancel)" = 1
 
 ctl "$WORK/a.sock" siptest call "sip:busy@127.0.0.1:$PB" > /dev/null
 check "a busy callee: the dialog ends with 486" \
