@@ -56,6 +56,26 @@ static const struct tnd_param sbc_params[] = {
 		  "first makes room)", .min = 1, .max = 1000000),
 	TND_PARAM("auth_realm", TND_STR, struct sbc_cfg, auth_realm,
 		  "sbc.tandem", "digest realm of the peers' authentication"),
+	TND_PARAM("nat_fixup", TND_ENUM, struct sbc_cfg, nat_fixup, "auto",
+		  "requests in an access dialog go to the caller's source "
+		  "address: auto (when its Contact names another), always, "
+		  "off", .choices = "auto|always|off"),
+	TND_PARAM("nat_expires", TND_UINT, struct sbc_cfg, nat_expires, "60",
+		  "registration expiry given to devices, seconds (their "
+		  "refreshes keep the NAT open)", .min = 10, .max = 86400),
+	TND_PARAM("nat_ping_s", TND_UINT, struct sbc_cfg, nat_ping_s, "30",
+		  "OPTIONS keep-alive to each registered device every so "
+		  "many seconds; 0: none", .max = 86400),
+	TND_PARAM("nat_ping_fails", TND_UINT, struct sbc_cfg, nat_ping_fails,
+		  "3", "keep-alives unanswered in a row that drop a device",
+		  .min = 1, .max = 100),
+	TND_PARAM("max_registrations", TND_UINT, struct sbc_cfg,
+		  max_registrations, "10000",
+		  "device bindings held at most (503 beyond)", .min = 1,
+		  .max = 1000000),
+	TND_PARAM("core_contact", TND_STR, struct sbc_cfg, core_contact, "",
+		  "HOST:PORT of our Contact in REGISTERs to the core; empty: "
+		  "the listener of core_next_hop's transport"),
 	TND_PARAM_END
 };
 
@@ -100,6 +120,9 @@ static const struct tnd_command sbc_commands[] = {
 	  sbc_cmd_show_blocked },
 	{ "sbc unblock", "ADDR", "lift the block of a source address",
 	  sbc_cmd_unblock },
+	{ "sbc show devices", NULL,
+	  "devices registered through the SBC: AoR, Contact, real source",
+	  sbc_cmd_show_devices },
 	TND_COMMAND_END
 };
 
@@ -138,6 +161,8 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 		if (!*counters[i].c)
 			return -ENOMEM;
 	}
+	if (sbc_reg_init() < 0)
+		return -ENOMEM;
 	return sbc_peers_load();
 }
 
@@ -154,6 +179,8 @@ static int sbc_start(void)
 		return -ENOMEM;
 	if (sbc_call_start() < 0)
 		return -ENOMEM;
+	if (sbc_reg_start() < 0)
+		return -ENOMEM;
 	tnd_info("access calls go to %s", sbc_cfg->core_next_hop);
 	return 0;
 }
@@ -163,6 +190,7 @@ static int sbc_stop(void)
 	if (sbc_sip) {
 		sbc_sip->handler_remove(on_any_request, NULL);
 		sbc_call_stop();
+		sbc_reg_stop();
 	}
 	sbc_guard_reset();
 	return 0;

@@ -704,6 +704,7 @@ static enum sip_verdict on_invite(struct sip_request *req, void *arg)
 		call_bury(call);
 		return SIP_TAKEN;
 	}
+	sbc_nat_fixup(call->dlg[SIDE_ACCESS], m); /* behind a NAT */
 	status = call_setup(call, m);
 	if (status) {
 		sbc_host->counter_add(sbc_count.refused, 1);
