@@ -192,21 +192,37 @@ static bool sip_has_next_hop_fixup(void)
 
 /* ---- Contact fix-up of access dialogs ----------------------------------- */
 
-/* Whether the Contact names the address and port the request came from
- * ("udp:A:P" against "sip:u@A:P"); a port-less Contact means 5060. */
+/* Where the port of "HOST:PORT" / "[V6]:PORT" starts (at its ':'), or
+ * the end when there is none. */
+static char *port_of(char *hostport)
+{
+	char *p = hostport + (hostport[0] == '[' ? strcspn(hostport, "]") : 0);
+
+	p = strchr(p, ':');
+	return p ? p : hostport + strlen(hostport);
+}
+
+/*
+ * Whether the Contact names where the request came from: over UDP the
+ * address and port ("udp:A:P" against "sip:u@A:P", no port meaning
+ * 5060); over TCP/TLS the address only, the source port being the
+ * connection's ephemeral one.
+ */
 static bool contact_is_source(const char *contact, const char *hop)
 {
 	char host[128], want[128];
-	const char *colon;
-	size_t n;
+	const char *colon = strchr(hop, ':');
+	bool udp = !strncmp(hop, "udp:", 4);
 
 	uri_host(contact, host, sizeof(host));
-	if (!strchr(host + (host[0] == '[' ? strcspn(host, "]") : 0), ':'))
-		strncat(host, ":5060", sizeof(host) - strlen(host) - 1);
-	colon = strchr(hop, ':');
 	snprintf(want, sizeof(want), "%s", colon ? colon + 1 : hop);
-	n = strlen(want);
-	return strlen(host) == n && !strncasecmp(host, want, n);
+	if (!udp) {
+		*port_of(host) = '\0';
+		*port_of(want) = '\0';
+	} else if (!*port_of(host)) {
+		strncat(host, ":5060", sizeof(host) - strlen(host) - 1);
+	}
+	return !strcasecmp(host, want);
 }
 
 int sbc_nat_fixup(struct sip_dialog *d, const struct sip_message *m)

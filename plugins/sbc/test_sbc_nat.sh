@@ -15,7 +15,7 @@
 # A MESSAGE from the core to the SBC's Contact reaches the device. Then,
 # with keep-alives on (a second run of the node), OPTIONS reach the
 # device; when it stops answering it is dropped and unregistered at the
-# core. Every sipp run is bounded (-m, -timeout).
+# core; a full binding table refuses a second device with 503. Every sipp run is bounded (-m, -timeout).
 . "$abs_top_srcdir/tests/integration/lib.sh"
 if [ -n "$SBC_KEEP_WORK" ]; then # debugging: keep the traces
 	cleanup() {
@@ -44,9 +44,9 @@ SBC_IP=127.0.0.1 SBC_PORT=5960
 CORE_IP=127.0.0.9 CORE_PORT=5970
 PRIVATE=192.168.1.10
 NAT_EXPIRES=20
-plan 22
+plan 23
 
-# node_conf FILE PING_S EXPIRES [SIP KEY=VALUE...]
+# node_conf FILE PING_S EXPIRES ["SIP LINE" ["SBC LINE"]]
 node_conf() {
 	{
 		printf '[node]\nname = sbc-nat\ncontrol_socket = %s\n' "$SOCK"
@@ -59,6 +59,7 @@ node_conf() {
 		printf 'core_next_hop = udp:%s:%s\n' $CORE_IP $CORE_PORT
 		printf 'core_domain = core.test\nnat_ping_s = %s\n' "$2"
 		printf 'nat_ping_fails = 2\nnat_expires = %s\n' "$3"
+		[ -n "$5" ] && printf '%s\n' "$5"
 	} > "$1"
 }
 
@@ -193,7 +194,7 @@ kill -TERM "$NODE_PID"
 wait_exit "$NODE_PID" 20
 check "the node stops cleanly" test "$rc" = 0
 mv "$WORK/sbc.log" "$WORK/sbc-1.log"
-node_conf "$WORK/sbc.conf" 1 60 "t1_ms = 100"
+node_conf "$WORK/sbc.conf" 1 60 "t1_ms = 100" "max_registrations = 1"
 if ! start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
 	fail "the node starts again with keep-alives"; diag "$WORK/sbc.log"; finish
 fi
@@ -203,6 +204,10 @@ reg_rc=$?
 core_done
 check "the device registers again (keep-alives every second)" \
 	test "$reg_rc/$rc" = 0/0
+"$SIPP" -sf "$SCEN/sbc_nat_dev_full.xml" -t u1 -i $DEV_IP -p 5998 -m 1 \
+	-nostdin -timeout 20s $SBC_IP:$SBC_PORT > "$WORK/dev-full.out" 2>&1
+check "a second device while the table is full (max_registrations 1): 503" \
+	test $? = 0
 device sbc_nat_dev_ping.xml ping -m 2
 check "keep-alive OPTIONS reach the device's real address (2 answered)" \
 	test $? = 0
