@@ -730,6 +730,25 @@ int sbc_reg_target(const struct sip_message *invite, char *ruri,
 	return 0;
 }
 
+bool sbc_reg_known_source(const char *addr)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+	char want[80];
+	size_t n;
+
+	/* a binding's source is "udp:ADDR:PORT" or "udp:[V6]:PORT" */
+	snprintf(want, sizeof(want), "%s%s%s:", v6 ? "[" : "", addr,
+		 v6 ? "]" : "");
+	n = strlen(want);
+	for (struct binding *b = bindings; b; b = b->next) {
+		const char *host = strchr(b->source, ':');
+
+		if (b->registered && host && !strncmp(host + 1, want, n))
+			return true;
+	}
+	return false;
+}
+
 /* The request, as the device sees it: to its AoR and Contact, from the
  * caller's user part in the device's own domain, with the body. */
 static int relay_to_device(struct sip_request *req, struct binding *b,

@@ -44,7 +44,7 @@ SBC_IP=127.0.0.1 SBC_PORT=5960
 CORE_IP=127.0.0.9 CORE_PORT=5970
 PRIVATE=192.168.1.10
 NAT_EXPIRES=20
-plan 23
+plan 24
 
 # node_conf FILE PING_S EXPIRES ["SIP LINE" ["SBC LINE"]]
 node_conf() {
@@ -219,4 +219,7 @@ check "... and dropped (sbc show devices, sbc.devices_dropped)" \
 	sh -c "[ -z \"\$('$TANDEMCTL' -s '$SOCK' sbc show devices)\" ] &&
 		grep -q 'dropped: keep-alives unanswered' '$WORK/sbc.log'"
 check "sbc.devices_dropped counts it" test "$(counter devices_dropped)" = 1
+kill -TERM "$NODE_PID"
+wait_exit "$NODE_PID" 20
+check "the node stops cleanly again" test "$rc" = 0
 finish
