@@ -12,7 +12,8 @@
 # and its credentials; the device gets nat_expires and no Path or
 # Service-Route. A refresh is answered by the SBC alone. The device
 # calls, the core hangs up: the BYE reaches the device's real address.
-# A MESSAGE from the core to the SBC's Contact reaches the device. Then,
+# A MESSAGE from the core to the SBC's Contact reaches the device; a
+# refresh from another port (NAT rebinding) moves the device. Then,
 # with keep-alives on (a second run of the node), OPTIONS reach the
 # device; when it stops answering it is dropped and unregistered at the
 # core; a full binding table refuses a second device with 503. Every sipp run is bounded (-m, -timeout).
@@ -44,7 +45,7 @@ SBC_IP=127.0.0.1 SBC_PORT=5960
 CORE_IP=127.0.0.9 CORE_PORT=5970
 PRIVATE=192.168.1.10
 NAT_EXPIRES=20
-plan 24
+plan 25
 
 # node_conf FILE PING_S EXPIRES ["SIP LINE" ["SBC LINE"]]
 node_conf() {
@@ -188,6 +189,13 @@ wait_exit "$dev_pid" 10
 [ "$rc" = timeout ] && kill "$dev_pid" 2>/dev/null
 check "... by the device, at its real address, its Contact as Request-URI" \
 	test "$rc" = 0
+
+# ---- the NAT gives the device another port: its refresh moves it ----
+"$SIPP" -sf "$SCEN/sbc_nat_dev_refresh.xml" -t u1 -i $DEV_IP -p 5997 -m 1 \
+	-nostdin -timeout 20s $SBC_IP:$SBC_PORT > "$WORK/dev-moved.out" 2>&1
+check "a refresh from a new source port moves the device there" \
+	sh -c "[ $? = 0 ] && '$TANDEMCTL' -s '$SOCK' sbc show devices |
+		grep -q 'udp:$DEV_IP:5997'"
 
 # ---- keep-alives, and a device that stops answering them ----
 kill -TERM "$NODE_PID"
