@@ -118,24 +118,39 @@ static void header_uri(struct sip_text v, char *out, size_t size,
 		*params = stop < end && *stop == '>' ? stop + 1 : stop;
 }
 
-/* ";expires=N" among a header value's parameters; -1 when absent. */
+/* ";expires=N" among a header value's parameters; -1 when absent, -2
+ * when it is not a number of seconds (RFC 3261 25.1: 1*DIGIT). */
 static long param_expires(const char *params, const char *end)
 {
-	for (const char *p = params; p && p + 9 <= end; p++)
-		if (!strncasecmp(p, ";expires=", 9))
-			return strtol(p + 9, NULL, 10);
+	for (const char *p = params; p && p + 9 <= end; p++) {
+		const char *digits = p + 9, *q = digits;
+
+		if (strncasecmp(p, ";expires=", 9) != 0)
+			continue;
+		while (q < end && isdigit((unsigned char)*q))
+			q++;
+		if (q == digits || q - digits > 9 ||
+		    (q < end && *q != ';' && *q != ' ' && *q != '\t'))
+			return -2;
+		return strtol(digits, NULL, 10);
+	}
 	return -1;
 }
 
-static long header_long(const struct sip_message *m, const char *name)
+/* A header of seconds (Expires): -1 absent, -2 not 1*DIGIT. */
+static long header_seconds(const struct sip_message *m, const char *name)
 {
 	struct sip_text v;
 	char buf[16];
 
-	if (sbc_sip->header(m, name, 0, &v) < 0 || v.len >= sizeof(buf))
+	if (sbc_sip->header(m, name, 0, &v) < 0)
 		return -1;
+	if (v.len == 0 || v.len > 9)
+		return -2;
 	memcpy(buf, v.ptr, v.len);
 	buf[v.len] = '\0';
+	if (strspn(buf, "0123456789") != v.len)
+		return -2;
 	return strtol(buf, NULL, 10);
 }
 
@@ -405,10 +420,11 @@ static long granted_expires(const struct sip_message *rsp,
 	for (unsigned i = 0; sbc_sip->header(rsp, "Contact", i, &v) == 0;
 	     i++) {
 		header_uri(v, uri, sizeof(uri), &params);
-		if (strstr(uri, b->token))
+		if (strstr(uri, b->token) &&
+		    param_expires(params, v.ptr + v.len) >= 0)
 			return param_expires(params, v.ptr + v.len);
 	}
-	return header_long(rsp, "Expires");
+	return header_seconds(rsp, "Expires");
 }
 
 static unsigned device_expires(unsigned core_s)
@@ -510,7 +526,9 @@ static int read_register(const struct sip_message *m, struct reg_request *r)
 		header_uri(v, r->from, sizeof(r->from), NULL);
 	snprintf(r->ruri, sizeof(r->ruri), "%.*s", (int)ruri.len, ruri.ptr);
 	source_hop(m, r->source, sizeof(r->source));
-	e = header_long(m, "Expires");
+	e = header_seconds(m, "Expires");
+	if (e == -2)
+		return -EINVAL;
 	r->expires = e >= 0 ? e : DEFAULT_EXPIRES;
 	if (sbc_sip->header(m, "Contact", 0, &v) < 0)
 		return -ENOENT; /* a query (RFC 3261 10.2.3) */
@@ -520,6 +538,8 @@ static int read_register(const struct sip_message *m, struct reg_request *r)
 	}
 	header_uri(v, r->contact, sizeof(r->contact), &params);
 	e = param_expires(params, v.ptr + v.len);
+	if (e == -2)
+		return -EINVAL;
 	if (e >= 0)
 		r->expires = e;
 	return r->aor[0] && r->contact[0] && r->source[0] ? 0 : -EINVAL;
@@ -569,6 +589,12 @@ static enum sip_verdict on_register(struct sip_request *req, void *arg)
 	int rc = read_register(m, &r);
 
 	(void)arg;
+	if (rc == 0 && r.star && r.expires != 0) {
+		/* RFC 3261 10.3 step 6 */
+		sbc_sip->reply(req, 400, "Contact * Needs Expires 0", NULL,
+			       NULL, NULL, 0);
+		return SIP_TAKEN;
+	}
 	if (rc == -ENOENT || (rc == 0 && r.star)) {
 		answer_locally(req, &r);
 		return SIP_TAKEN;

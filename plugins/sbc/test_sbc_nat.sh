@@ -44,8 +44,8 @@ DEV_IP=127.0.0.5 DEV_PORT=5999
 SBC_IP=127.0.0.1 SBC_PORT=5960
 CORE_IP=127.0.0.9 CORE_PORT=5970
 PRIVATE=192.168.1.10
-NAT_EXPIRES=20
-plan 25
+NAT_EXPIRES=300
+plan 27
 
 # node_conf FILE PING_S EXPIRES ["SIP LINE" ["SBC LINE"]]
 node_conf() {
@@ -154,6 +154,41 @@ check "sbc show devices: the AoR, its Contact, its real source" \
 		grep -q 'sip:alice@$PRIVATE:5060' '$WORK/devices.txt' &&
 		grep -q 'registered' '$WORK/devices.txt'" || diag "$WORK/devices.txt"
 TOKEN=$(grep -o 'nat-[0-9a-f]*' "$WORK/devices.txt" | head -n 1)
+
+# ---- bad REGISTERs get their 400 and the node keeps serving; a query ----
+SIP_SEND="$abs_top_builddir/plugins/sip/sip-send"
+[ -x "$SIP_SEND" ] || make -C "$abs_top_builddir/plugins/sip" sip-send \
+	> /dev/null 2>&1
+# register FILE CONTACT-LINE EXPIRES-LINE: a REGISTER of alice from 5996
+register() {
+	{
+		printf 'REGISTER sip:core.test SIP/2.0\r\n'
+		printf 'Via: SIP/2.0/UDP %s:5996;rport;branch=z9hG4bK-%s\r\n' \
+			$DEV_IP "$(basename "$1")"
+		printf 'From: <sip:alice@core.test>;tag=b1\r\n'
+		printf 'To: <sip:alice@core.test>\r\nCall-ID: %s@bad\r\n' \
+			"$(basename "$1")"
+		printf 'CSeq: 1 REGISTER\r\nMax-Forwards: 70\r\n%s%s' "$2" "$3"
+		printf 'Content-Length: 0\r\n\r\n'
+	} > "$1"
+}
+bad_ok=0
+register "$WORK/bad1" 'Contact: <>\r\n' ''
+register "$WORK/bad2" 'Contact: *\r\n' 'Expires: 3600\r\n'
+register "$WORK/bad3" 'Contact: <sip:alice@192.168.1.10>;expires=-3\r\n' ''
+for f in bad1 bad2 bad3; do
+	"$SIP_SEND" -w 3000 -p $SBC_PORT "$WORK/$f" > "$WORK/$f.out" 2>&1
+	grep -q '^final=400' "$WORK/$f.out" && grep -q '^probe=200' \
+		"$WORK/$f.out" && bad_ok=$((bad_ok + 1))
+done
+check "bad REGISTERs (empty Contact, * with Expires, expires=-3) get 400, the node serves on" \
+	test $bad_ok = 3
+register "$WORK/query" '' ''
+"$SIP_SEND" -n -w 3000 -p $SBC_PORT -H Contact "$WORK/query" \
+	> "$WORK/query.out" 2>&1
+check "a query (no Contact) is answered with the device's Contact" \
+	sh -c "grep -q '^final=200' '$WORK/query.out' &&
+		grep -q 'sip:alice@$PRIVATE:5060>;expires=$NAT_EXPIRES' '$WORK/query.out'"
 
 # ---- a refresh is the SBC's to answer (no core running now) ----
 device sbc_nat_dev_refresh.xml refresh $SBC_IP:$SBC_PORT
