@@ -167,10 +167,6 @@ int sbc_nat_fixup(struct sip_dialog *d, const struct sip_message *m);
  */
 int sbc_reg_target(const struct sip_message *invite, char *ruri,
 		   size_t ruri_size, char *next_hop, size_t hop_size);
-/* Whether a device registered through the SBC sends from `addr`
- * ("203.0.113.9", as sbc_source_addr() writes it): for a call path that
- * admits registered devices besides the [sbc-peer] ACLs. */
-bool sbc_reg_known_source(const char *addr);
 int sbc_cmd_show_devices(struct tnd_reply *r, int argc, char **argv);
 
 /* "UDP 127.0.0.1:5061" of a message -> "127.0.0.1" */

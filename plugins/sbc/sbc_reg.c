@@ -569,6 +569,24 @@ static void answer_locally(struct sip_request *req,
 	sbc_sip->reply(req, 200, NULL, hdr[0] ? hdr : NULL, NULL, NULL, 0);
 }
 
+/* With [sbc-peer] ACLs the access side is closed to other sources, and
+ * so is registration: devices register from addresses a peer covers
+ * (an enterprise's NAT range; 0.0.0.0/0 for an open device realm).
+ * False when the request was answered (403, an offence as for calls). */
+static bool registrar_admits(struct sip_request *req)
+{
+	char src[64];
+
+	sbc_source_addr(sbc_sip->request_message(req), src, sizeof(src));
+	if (!sbc_peers_configured() || sbc_peer_of(src))
+		return true;
+	sbc_host->counter_add(sbc_count.refused, 1);
+	sbc_guard_offence(src, "not a peer");
+	tnd_info("REGISTER from %s: no peer has this address, 403", src);
+	sbc_sip->reply(req, 403, "Not A Peer", NULL, NULL, NULL, 0);
+	return false;
+}
+
 /* The core's binding lasts beyond the device's next refresh: no need to
  * bother the core (RFC 5626's flow refreshes are the device's own). */
 static bool core_fresh_enough(const struct binding *b, long asked)
@@ -589,6 +607,8 @@ static enum sip_verdict on_register(struct sip_request *req, void *arg)
 	int rc = read_register(m, &r);
 
 	(void)arg;
+	if (!registrar_admits(req))
+		return SIP_TAKEN;
 	if (rc == 0 && r.star && r.expires != 0) {
 		/* RFC 3261 10.3 step 6 */
 		sbc_sip->reply(req, 400, "Contact * Needs Expires 0", NULL,
@@ -756,25 +776,6 @@ int sbc_reg_target(const struct sip_message *invite, char *ruri,
 	return 0;
 }
 
-bool sbc_reg_known_source(const char *addr)
-{
-	bool v6 = strchr(addr, ':') != NULL;
-	char want[80];
-	size_t n;
-
-	/* a binding's source is "udp:ADDR:PORT" or "udp:[V6]:PORT" */
-	snprintf(want, sizeof(want), "%s%s%s:", v6 ? "[" : "", addr,
-		 v6 ? "]" : "");
-	n = strlen(want);
-	for (struct binding *b = bindings; b; b = b->next) {
-		const char *host = strchr(b->source, ':');
-
-		if (b->registered && host && !strncmp(host + 1, want, n))
-			return true;
-	}
-	return false;
-}
-
 /* The request, as the device sees it: to its AoR and Contact, from the
  * caller's user part in the device's own domain, with the body. */
 static int relay_to_device(struct sip_request *req, struct binding *b,
@@ -820,6 +821,42 @@ static int relay_to_device(struct sip_request *req, struct binding *b,
 	return rc;
 }
 
+/* Requests to a device's token come from the core: the core next hop's
+ * address, or any source on the listener of `core_contact` (sip 1.2
+ * local()); anything else would make the SBC an open relay to devices. */
+static bool from_core(const struct sip_message *m)
+{
+	const char *hop = strchr(sbc_cfg->core_next_hop, ':');
+	char src[64], core[80], local[96];
+
+	sbc_source_addr(m, src, sizeof(src));
+	snprintf(core, sizeof(core), "%s", hop ? hop + 1 : "");
+	*port_of(core) = '\0';
+	if (core[0] == '[') { /* [2001:db8::1] -> 2001:db8::1 */
+		memmove(core, core + 1, strlen(core));
+		core[strcspn(core, "]")] = '\0';
+	}
+	if (!strcmp(src, core))
+		return true;
+	if (!sbc_cfg->core_contact[0] ||
+	    sbc_sip->size < offsetof(struct sip_service, local) +
+				    sizeof(sbc_sip->local) ||
+	    sbc_sip->local(m, local, sizeof(local)) < 0)
+		return false;
+	/* "UDP 10.20.0.1:5060" names the listener */
+	return strchr(local, ' ') &&
+	       !strcmp(strchr(local, ' ') + 1, sbc_cfg->core_contact);
+}
+
+static bool is_token_request(const struct sip_message *m)
+{
+	struct sip_text ruri = sbc_sip->request_uri(m);
+	struct sip_text user = uri_user(ruri.ptr, ruri.len);
+	size_t plen = strlen(TOKEN_PREFIX);
+
+	return user.len > plen && !strncmp(user.ptr, TOKEN_PREFIX, plen);
+}
+
 static enum sip_verdict on_token_request(struct sip_request *req, void *arg)
 {
 	const struct sip_message *m = sbc_sip->request_message(req);
@@ -829,7 +866,7 @@ static enum sip_verdict on_token_request(struct sip_request *req, void *arg)
 	int rc;
 
 	(void)arg;
-	if (method.len >= sizeof(meth))
+	if (method.len >= sizeof(meth) || !is_token_request(m))
 		return SIP_DECLINED;
 	snprintf(meth, sizeof(meth), "%.*s", (int)method.len, method.ptr);
 	if (!strcmp(meth, "INVITE") || !strcmp(meth, "ACK") ||
@@ -838,14 +875,14 @@ static enum sip_verdict on_token_request(struct sip_request *req, void *arg)
 	if (sbc_sip->header(m, "To", 0, &to) == 0 &&
 	    memmem(to.ptr, to.len, "tag=", 4))
 		return SIP_DECLINED; /* in a dialog: not a device's token */
+	if (!from_core(m)) { /* before the look-up: tokens stay unguessable */
+		tnd_info("%s to a device token not from the core, 403", meth);
+		sbc_sip->reply(req, 403, "Not From The Core", NULL, NULL, NULL,
+			       0);
+		return SIP_TAKEN;
+	}
 	b = binding_of_ruri(m);
 	if (!b) {
-		struct sip_text ruri = sbc_sip->request_uri(m);
-		struct sip_text user = uri_user(ruri.ptr, ruri.len);
-
-		if (user.len <= strlen(TOKEN_PREFIX) ||
-		    strncmp(user.ptr, TOKEN_PREFIX, strlen(TOKEN_PREFIX)))
-			return SIP_DECLINED;
 		sbc_sip->reply(req, 404, "No Such Device", NULL, NULL, NULL, 0);
 		return SIP_TAKEN;
 	}

@@ -16,7 +16,9 @@
 # refresh from another port (NAT rebinding) moves the device. Then,
 # with keep-alives on (a second run of the node), OPTIONS reach the
 # device; when it stops answering it is dropped and unregistered at the
-# core; a full binding table refuses a second device with 503. Every sipp run is bounded (-m, -timeout).
+# core; a full binding table refuses a second device with 503; with a
+# peer ACL a REGISTER from elsewhere gets 403, and requests to a device's
+# token from outside the core get 403. Every sipp run is bounded (-m, -timeout).
 . "$abs_top_srcdir/tests/integration/lib.sh"
 if [ -n "$SBC_KEEP_WORK" ]; then # debugging: keep the traces
 	cleanup() {
@@ -45,7 +47,7 @@ SBC_IP=127.0.0.1 SBC_PORT=5960
 CORE_IP=127.0.0.9 CORE_PORT=5970
 PRIVATE=192.168.1.10
 NAT_EXPIRES=300
-plan 27
+plan 29
 
 # node_conf FILE PING_S EXPIRES ["SIP LINE" ["SBC LINE"]]
 node_conf() {
@@ -225,6 +227,24 @@ wait_exit "$dev_pid" 10
 check "... by the device, at its real address, its Contact as Request-URI" \
 	test "$rc" = 0
 
+# message FILE URI: a MESSAGE from 127.0.0.1:5994 (not the core)
+message() {
+	{
+		printf 'MESSAGE %s SIP/2.0\r\n' "$2"
+		printf 'Via: SIP/2.0/UDP 127.0.0.1:5994;branch=z9hG4bK-%s\r\n' \
+			"$(basename "$1")"
+		printf 'From: <sip:eve@outside.test>;tag=e1\r\n'
+		printf 'To: <sip:alice@core.test>\r\nCall-ID: %s@eve\r\n' \
+			"$(basename "$1")"
+		printf 'CSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n'
+		printf 'Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi'
+	} > "$1"
+}
+message "$WORK/eve" "sip:$TOKEN@$SBC_IP:$SBC_PORT"
+"$SIP_SEND" -n -w 3000 -p $SBC_PORT "$WORK/eve" > "$WORK/eve.out" 2>&1
+check "a request to the device's token from outside the core gets 403" \
+	grep -q '^final=403' "$WORK/eve.out"
+
 # ---- the NAT gives the device another port: its refresh moves it ----
 "$SIPP" -sf "$SCEN/sbc_nat_dev_refresh.xml" -t u1 -i $DEV_IP -p 5997 -m 1 \
 	-nostdin -timeout 20s $SBC_IP:$SBC_PORT > "$WORK/dev-moved.out" 2>&1
@@ -238,6 +258,7 @@ wait_exit "$NODE_PID" 20
 check "the node stops cleanly" test "$rc" = 0
 mv "$WORK/sbc.log" "$WORK/sbc-1.log"
 node_conf "$WORK/sbc.conf" 1 60 "t1_ms = 100" "max_registrations = 1"
+printf '[sbc-peer devices]\naddress = %s\n' $DEV_IP >> "$WORK/sbc.conf"
 if ! start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then
 	fail "the node starts again with keep-alives"; diag "$WORK/sbc.log"; finish
 fi
@@ -251,6 +272,10 @@ check "the device registers again (keep-alives every second)" \
 	-nostdin -timeout 20s $SBC_IP:$SBC_PORT > "$WORK/dev-full.out" 2>&1
 check "a second device while the table is full (max_registrations 1): 503" \
 	test $? = 0
+register "$WORK/stranger" 'Contact: <sip:x@127.0.0.1:5996>\r\n' ''
+"$SIP_SEND" -n -w 3000 -p $SBC_PORT "$WORK/stranger" > "$WORK/stranger.out" 2>&1
+check "with [sbc-peer] ACLs a REGISTER from no peer's address gets 403" \
+	grep -q '^final=403' "$WORK/stranger.out"
 device sbc_nat_dev_ping.xml ping -m 2
 check "keep-alive OPTIONS reach the device's real address (2 answered)" \
 	test $? = 0
