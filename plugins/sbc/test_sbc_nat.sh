@@ -47,14 +47,15 @@ SBC_IP=127.0.0.1 SBC_PORT=5960
 CORE_IP=127.0.0.9 CORE_PORT=5970
 PRIVATE=192.168.1.10
 NAT_EXPIRES=300
-plan 29
+plan 32
 
 # node_conf FILE PING_S EXPIRES ["SIP LINE" ["SBC LINE"]]
 node_conf() {
 	{
 		printf '[node]\nname = sbc-nat\ncontrol_socket = %s\n' "$SOCK"
 		printf 'log_level = info\n[plugins]\nload = sip media sbc\n'
-		printf '[sip]\nlisten = udp:%s:%s\n' $SBC_IP $SBC_PORT
+		printf '[sip]\nlisten = udp:%s:%s tcp:%s:%s\n' $SBC_IP \
+			$SBC_PORT $SBC_IP $SBC_PORT
 		[ -n "$4" ] && printf '%s\n' "$4"
 		printf '[media]\nworkers = 1\npin_workers = no\n'
 		printf 'rtp_address = 127.0.0.1\nrtp_port_min = 21400\n'
@@ -287,6 +288,31 @@ check "... and dropped (sbc show devices, sbc.devices_dropped)" \
 	sh -c "[ -z \"\$('$TANDEMCTL' -s '$SOCK' sbc show devices)\" ] &&
 		grep -q 'dropped: keep-alives unanswered' '$WORK/sbc.log'"
 check "sbc.devices_dropped counts it" test "$(counter devices_dropped)" = 1
+# ---- a device over TCP: keep-alives over its own connection ----
+core sbc_nat_core_reg.xml tcp
+"$SIPP" -sf "$SCEN/sbc_nat_dev_tcp.xml" -t t1 -i $DEV_IP -p $DEV_PORT -aa \
+	-m 1 -nostdin -timeout 30s -trace_msg -message_file "$WORK/dev-tcp.msg" \
+	$SBC_IP:$SBC_PORT > "$WORK/dev-tcp.out" 2>&1 &
+dev_pid=$!
+answered=0
+for _ in $(seq 1 100); do # while the device waits (8 s), bounded
+	answered=$("$TANDEMCTL" -s "$SOCK" --json sbc show devices |
+		sed -n 's/.*"pings_answered":\([0-9]*\).*/\1/p' | head -n 1)
+	[ "${answered:-0}" -ge 1 ] && break
+	sleep 0.1
+done
+"$TANDEMCTL" -s "$SOCK" --json sip show connections > "$WORK/conns.json"
+"$TANDEMCTL" -s "$SOCK" sbc show devices > "$WORK/devices-tcp.txt"
+check "a device registered over TCP answers keep-alives (${answered:-0})" \
+	sh -c "[ '${answered:-0}' -ge 1 ] &&
+		grep -q 'tcp:$DEV_IP:' '$WORK/devices-tcp.txt'"
+check "... which come over its own connection (the SBC opened none)" \
+	sh -c "grep -q '\"direction\":\"in\"' '$WORK/conns.json' &&
+		! grep -q '\"direction\":\"out\"' '$WORK/conns.json'"
+wait_exit "$dev_pid" 30
+[ "$rc" = timeout ] && kill "$dev_pid" 2>/dev/null
+check "the core registered the TCP device too" core_done
+
 kill -TERM "$NODE_PID"
 wait_exit "$NODE_PID" 20
 check "the node stops cleanly again" test "$rc" = 0
