@@ -777,7 +777,8 @@ int sbc_reg_target(const struct sip_message *invite, char *ruri,
 }
 
 /* The request, as the device sees it: to its AoR and Contact, from the
- * caller's user part in the device's own domain, with the body. */
+ * caller's user part in the device's own domain, with the body. Failures
+ * are answered here (the request is kept until then). */
 static int relay_to_device(struct sip_request *req, struct binding *b,
 			   const char *method)
 {
@@ -801,8 +802,10 @@ static int relay_to_device(struct sip_request *req, struct binding *b,
 	if (body.len && sbc_sip->header(m, "Content-Type", 0, &v) == 0)
 		snprintf(ctype, sizeof(ctype), "%.*s", (int)v.len, v.ptr);
 	x = calloc(1, sizeof(*x));
-	if (!x)
+	if (!x) {
+		sbc_sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
 		return -ENOMEM;
+	}
 	spec.method = method;
 	spec.request_uri = b->contact;
 	spec.from = from;
@@ -814,7 +817,9 @@ static int relay_to_device(struct sip_request *req, struct binding *b,
 	spec.forward_of = m;
 	x->req = sbc_sip->keep(req);
 	rc = sbc_sip->send_request(&spec, on_relayed, x, NULL);
-	if (rc < 0) {
+	if (rc < 0) { /* answered while still kept, then let go */
+		sbc_sip->reply(x->req, rc == -ELOOP ? 483 : 500, NULL, NULL,
+			       NULL, NULL, 0);
 		sbc_sip->release(x->req);
 		free(x);
 	}
@@ -886,11 +891,8 @@ static enum sip_verdict on_token_request(struct sip_request *req, void *arg)
 		sbc_sip->reply(req, 404, "No Such Device", NULL, NULL, NULL, 0);
 		return SIP_TAKEN;
 	}
-	rc = relay_to_device(req, b, meth);
-	if (rc < 0)
-		sbc_sip->reply(req, rc == -ELOOP ? 483 : 500, NULL, NULL, NULL,
-			       NULL, 0);
-	else
+	rc = relay_to_device(req, b, meth); /* answers its failures */
+	if (rc == 0)
 		tnd_info("%s from the core relayed to device %s at %s", meth,
 			 b->aor, b->source);
 	return SIP_TAKEN;
