@@ -57,9 +57,17 @@ struct binding {
 	bool ping_pending;
 };
 
-/* A device's REGISTER waiting for the core's answer. */
-struct reg_pending {
-	struct sip_request *req;
+/*
+ * A request of ours in flight (REGISTER to the core, keep-alive, relay
+ * to a device, unREGISTER) and the request that waits for its answer
+ * (NULL when none). Callbacks find it by id, so that sbc_reg_stop() can
+ * forget every client and answer every waiting request.
+ */
+struct pending {
+	struct pending *next;
+	unsigned id;
+	struct sip_client *client;
+	struct sip_request *req; /* kept; answered and released with it */
 	unsigned binding_id;
 };
 
@@ -67,6 +75,82 @@ static struct binding *bindings;
 static unsigned nbindings, next_binding_id;
 static struct tnd_timer *sweep_timer;
 static struct tnd_counter *dropped_counter;
+static struct pending *pendings;
+static unsigned next_pending_id;
+
+/* ---- Requests in flight ---------------------------------------------------- */
+
+static struct pending *pending_new(struct sip_request *req,
+				   unsigned binding_id)
+{
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->id = ++next_pending_id;
+	p->req = req;
+	p->binding_id = binding_id;
+	p->next = pendings;
+	pendings = p;
+	return p;
+}
+
+static struct pending *pending_find(unsigned id, bool unlink)
+{
+	for (struct pending **pp = &pendings; *pp; pp = &(*pp)->next) {
+		struct pending *p = *pp;
+
+		if (p->id != id)
+			continue;
+		if (unlink)
+			*pp = p->next;
+		return p;
+	}
+	return NULL;
+}
+
+/* The final answer of pending `arg` came: it leaves the list (the caller
+ * frees it); NULL when it is gone (stopped) or this is a provisional. */
+static struct pending *pending_done(int status, void *arg)
+{
+	return status < 200 ? NULL :
+			      pending_find((unsigned)(uintptr_t)arg, true);
+}
+
+/* send_request() on behalf of `p` (which leaves the list on failure;
+ * its request, if any, is still the caller's to answer). */
+static int pending_send(const struct sip_request_spec *spec,
+			sip_response_cb cb, struct pending *p)
+{
+	struct sip_client *c = NULL;
+	unsigned id = p->id;
+	int rc = sbc_sip->send_request(spec, cb, (void *)(uintptr_t)id, &c);
+
+	/* a callback may have run already and freed it: look it up again */
+	p = pending_find(id, rc < 0);
+	if (p && rc < 0)
+		free(p);
+	else if (p)
+		p->client = c;
+	return rc;
+}
+
+static void pendings_forget(void)
+{
+	while (pendings) {
+		struct pending *p = pendings;
+
+		pendings = p->next;
+		if (p->client)
+			sbc_sip->forget(p->client);
+		if (p->req) {
+			sbc_sip->reply(p->req, 503, "Stopping", NULL, NULL,
+				       NULL, 0);
+			sbc_sip->release(p->req);
+		}
+		free(p);
+	}
+}
 
 /* ---- Small helpers ------------------------------------------------------ */
 
@@ -346,13 +430,15 @@ static void on_core_register(struct sip_client *c, int status,
 /* A REGISTER of `b` to the core: the device's credentials (when `from`
  * is its request), our Contact, `expires`. `pending` hears the answer. */
 static int register_core(struct binding *b, const struct sip_message *from,
-			 unsigned expires, struct reg_pending *pending)
+			 unsigned expires, struct pending *pending)
 {
 	struct sip_request_spec spec = { .size = sizeof(spec) };
 	char headers[4096], contact[300], to[300], fromuri[300];
 
-	if (core_contact(b, contact, sizeof(contact)) < 0)
+	if (core_contact(b, contact, sizeof(contact)) < 0) {
+		free(pending_find(pending->id, true));
 		return -ENOENT;
+	}
 	snprintf(headers, sizeof(headers), "Contact: %s\r\nExpires: %u\r\n",
 		 contact, expires);
 	if (from) {
@@ -371,15 +457,18 @@ static int register_core(struct binding *b, const struct sip_message *from,
 	spec.headers = headers;
 	spec.next_hop = sbc_cfg->core_next_hop;
 	spec.forward_of = from;
-	return sbc_sip->send_request(&spec, on_core_register, pending, NULL);
+	return pending_send(&spec, on_core_register, pending);
 }
 
 static void on_unregistered(struct sip_client *c, int status,
 			    const struct sip_message *rsp, void *arg)
 {
-	(void)c, (void)rsp, (void)arg;
-	if (status >= 300)
+	struct pending *p = pending_done(status, arg);
+
+	(void)c, (void)rsp;
+	if (p && status >= 300)
 		tnd_info("unREGISTER at the core answered %d", status);
+	free(p);
 }
 
 /* Forget a device; the core forgets our Contact for it too. */
@@ -387,6 +476,7 @@ static void binding_drop(struct binding *b, const char *why)
 {
 	struct sip_request_spec spec = { .size = sizeof(spec) };
 	char headers[400], contact[300], to[300], fromuri[300];
+	struct pending *p;
 
 	tnd_notice("device %s (%s at %s) dropped: %s", b->aor, b->contact,
 		   b->source, why);
@@ -404,7 +494,9 @@ static void binding_drop(struct binding *b, const char *why)
 		spec.cseq = ++b->cseq;
 		spec.headers = headers;
 		spec.next_hop = sbc_cfg->core_next_hop;
-		sbc_sip->send_request(&spec, on_unregistered, NULL, NULL);
+		p = pending_new(NULL, 0);
+		if (p)
+			pending_send(&spec, on_unregistered, p);
 	}
 	binding_free(b);
 }
@@ -475,12 +567,12 @@ static void core_accepted(struct binding *b, const struct sip_message *rsp,
 static void on_core_register(struct sip_client *c, int status,
 			     const struct sip_message *rsp, void *arg)
 {
-	struct reg_pending *p = arg;
-	struct binding *b = by_id(p->binding_id);
+	struct pending *p = pending_done(status, arg);
+	struct binding *b = p ? by_id(p->binding_id) : NULL;
 	char hdr[2048] = "";
 
 	(void)c;
-	if (status < 200)
+	if (!p)
 		return;
 	if (!b) { /* dropped meanwhile */
 		sbc_sip->reply(p->req, 480, "Device Gone", NULL, NULL, NULL, 0);
@@ -602,7 +694,7 @@ static enum sip_verdict on_register(struct sip_request *req, void *arg)
 {
 	const struct sip_message *m = sbc_sip->request_message(req);
 	struct reg_request r;
-	struct reg_pending *p;
+	struct pending *p;
 	struct binding *b;
 	int rc = read_register(m, &r);
 
@@ -650,19 +742,17 @@ static enum sip_verdict on_register(struct sip_request *req, void *arg)
 	b->asked_s = (unsigned)r.expires;
 	if (!b->registered)
 		b->device_until_ms = sbc_host->now_ms() + CHALLENGE_HOLD_S * 1000;
-	p = calloc(1, sizeof(*p));
+	p = pending_new(NULL, b->id);
 	if (!p) {
 		sbc_sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
 		return SIP_TAKEN;
 	}
-	p->binding_id = b->id;
 	p->req = sbc_sip->keep(req);
-	rc = register_core(b, m, b->asked_s, p);
+	rc = register_core(b, m, b->asked_s, p); /* p is gone on failure */
 	if (rc < 0) {
 		sbc_sip->reply(req, rc == -ELOOP ? 483 : 503, NULL, NULL, NULL,
 			       NULL, 0);
-		sbc_sip->release(p->req);
-		free(p);
+		sbc_sip->release(req);
 		if (!b->registered)
 			binding_free(b);
 	}
@@ -674,10 +764,12 @@ static enum sip_verdict on_register(struct sip_request *req, void *arg)
 static void on_ping(struct sip_client *c, int status,
 		    const struct sip_message *rsp, void *arg)
 {
-	struct binding *b = by_id((unsigned)(uintptr_t)arg);
+	struct pending *p = pending_done(status, arg);
+	struct binding *b = p ? by_id(p->binding_id) : NULL;
 
 	(void)c;
-	if (status < 200 || !b)
+	free(p);
+	if (!b)
 		return;
 	b->ping_pending = false;
 	if (rsp) { /* any answer: the device and its NAT mapping are there */
@@ -698,6 +790,7 @@ static void ping(struct binding *b)
 {
 	struct sip_request_spec spec = { .size = sizeof(spec) };
 	char from[300], to[300], host[200];
+	struct pending *p;
 
 	uri_host(b->aor, host, sizeof(host));
 	snprintf(from, sizeof(from), "<sip:sbc@%s>", host);
@@ -707,11 +800,11 @@ static void ping(struct binding *b)
 	spec.from = from;
 	spec.to = to;
 	spec.next_hop = b->source;
-	if (sbc_sip->send_request(&spec, on_ping, (void *)(uintptr_t)b->id,
-				  NULL) == 0) {
-		b->ping_pending = true;
-		b->pings_sent++;
-	}
+	p = pending_new(NULL, b->id);
+	b->ping_pending = true; /* before: an answer may come at once */
+	b->pings_sent++;
+	if (!p || pending_send(&spec, on_ping, p) < 0)
+		b->ping_pending = false;
 }
 
 static void on_sweep(struct tnd_timer *t, void *arg)
@@ -736,21 +829,17 @@ static void on_sweep(struct tnd_timer *t, void *arg)
 
 /* ---- Requests from the core to a device ---------------------------------- */
 
-struct relay {
-	struct sip_request *req;
-};
-
 static void on_relayed(struct sip_client *c, int status,
 		       const struct sip_message *rsp, void *arg)
 {
-	struct relay *x = arg;
+	struct pending *p = pending_done(status, arg);
 
 	(void)c, (void)rsp;
-	if (status < 200)
+	if (!p)
 		return;
-	sbc_sip->reply(x->req, status, NULL, NULL, NULL, NULL, 0);
-	sbc_sip->release(x->req);
-	free(x);
+	sbc_sip->reply(p->req, status, NULL, NULL, NULL, NULL, 0);
+	sbc_sip->release(p->req);
+	free(p);
 }
 
 static struct binding *binding_of_ruri(const struct sip_message *m)
@@ -787,7 +876,7 @@ static int relay_to_device(struct sip_request *req, struct binding *b,
 	char from[300], to[300], host[200], ctype[128] = "";
 	struct sip_text v, body = sbc_sip->body(m), user = { "sbc", 3 };
 	char furi[256];
-	struct relay *x;
+	struct pending *x;
 	int rc;
 
 	if (sbc_sip->header(m, "From", 0, &v) == 0) {
@@ -801,7 +890,7 @@ static int relay_to_device(struct sip_request *req, struct binding *b,
 	snprintf(to, sizeof(to), "<%s>", b->aor);
 	if (body.len && sbc_sip->header(m, "Content-Type", 0, &v) == 0)
 		snprintf(ctype, sizeof(ctype), "%.*s", (int)v.len, v.ptr);
-	x = calloc(1, sizeof(*x));
+	x = pending_new(NULL, b->id);
 	if (!x) {
 		sbc_sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
 		return -ENOMEM;
@@ -816,12 +905,11 @@ static int relay_to_device(struct sip_request *req, struct binding *b,
 	spec.next_hop = b->source;
 	spec.forward_of = m;
 	x->req = sbc_sip->keep(req);
-	rc = sbc_sip->send_request(&spec, on_relayed, x, NULL);
+	rc = pending_send(&spec, on_relayed, x); /* x is gone on failure */
 	if (rc < 0) { /* answered while still kept, then let go */
-		sbc_sip->reply(x->req, rc == -ELOOP ? 483 : 500, NULL, NULL,
-			       NULL, NULL, 0);
-		sbc_sip->release(x->req);
-		free(x);
+		sbc_sip->reply(req, rc == -ELOOP ? 483 : 500, NULL, NULL, NULL,
+			       NULL, 0);
+		sbc_sip->release(req);
 	}
 	return rc;
 }
@@ -969,6 +1057,7 @@ void sbc_reg_stop(void)
 	}
 	sbc_sip->handler_remove(on_register, NULL);
 	sbc_sip->handler_remove(on_token_request, NULL);
+	pendings_forget();
 	while (bindings)
 		binding_free(bindings);
 }
