@@ -24,6 +24,7 @@
 #define _GNU_SOURCE /* memmem */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,8 @@
 #define CHALLENGE_HOLD_S 32  /* a challenged binding waits for the retry */
 
 struct binding {
-	struct binding *next;
+	struct binding *next, *prev;	/* every binding */
+	struct binding *next_by_id, *next_by_token, *next_by_contact;
 	unsigned id;
 	char token[24];		  /* user part of our Contact at the core */
 	char aor[256];		  /* the To URI the device registered */
@@ -75,8 +77,26 @@ static struct binding *bindings;
 static unsigned nbindings, next_binding_id;
 static struct tnd_timer *sweep_timer;
 static struct tnd_counter *dropped_counter;
-static struct pending *pendings;
+/* Hash indexes (chained): refreshes, keep-alive answers and requests
+ * from the core each find their binding without a walk of the table. */
+#define INDEX_BUCKETS 4096
+static struct binding *index_id[INDEX_BUCKETS], *index_token[INDEX_BUCKETS],
+	*index_contact[INDEX_BUCKETS];
+static struct pending *pendings[INDEX_BUCKETS];
 static unsigned next_pending_id;
+
+/* FNV-1a of `a` (len bytes), a separator and `b` */
+static unsigned hash_text(const char *a, size_t len, const char *b)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)a[i]) * 16777619u;
+	h = (h ^ '\n') * 16777619u;
+	for (; *b; b++)
+		h = (h ^ (unsigned char)*b) * 16777619u;
+	return h % INDEX_BUCKETS;
+}
 
 /* ---- Requests in flight ---------------------------------------------------- */
 
@@ -90,14 +110,15 @@ static struct pending *pending_new(struct sip_request *req,
 	p->id = ++next_pending_id;
 	p->req = req;
 	p->binding_id = binding_id;
-	p->next = pendings;
-	pendings = p;
+	p->next = pendings[p->id % INDEX_BUCKETS];
+	pendings[p->id % INDEX_BUCKETS] = p;
 	return p;
 }
 
 static struct pending *pending_find(unsigned id, bool unlink)
 {
-	for (struct pending **pp = &pendings; *pp; pp = &(*pp)->next) {
+	for (struct pending **pp = &pendings[id % INDEX_BUCKETS]; *pp;
+	     pp = &(*pp)->next) {
 		struct pending *p = *pp;
 
 		if (p->id != id)
@@ -135,28 +156,35 @@ static int pending_send(const struct sip_request_spec *spec,
 	return rc;
 }
 
+/* At stop: no more callbacks, and every waiting request answered. */
+static void pending_forget(struct pending *p)
+{
+	if (p->client)
+		sbc_sip->forget(p->client);
+	if (p->req) {
+		sbc_sip->reply(p->req, 503, "Stopping", NULL, NULL, NULL, 0);
+		sbc_sip->release(p->req);
+	}
+	free(p);
+}
+
 static void pendings_forget(void)
 {
-	while (pendings) {
-		struct pending *p = pendings;
+	for (unsigned i = 0; i < INDEX_BUCKETS; i++)
+		while (pendings[i]) {
+			struct pending *p = pendings[i];
 
-		pendings = p->next;
-		if (p->client)
-			sbc_sip->forget(p->client);
-		if (p->req) {
-			sbc_sip->reply(p->req, 503, "Stopping", NULL, NULL,
-				       NULL, 0);
-			sbc_sip->release(p->req);
+			pendings[i] = p->next;
+			pending_forget(p);
 		}
-		free(p);
-	}
 }
 
 /* ---- Small helpers ------------------------------------------------------ */
 
 static struct binding *by_id(unsigned id)
 {
-	for (struct binding *b = bindings; b; b = b->next)
+	for (struct binding *b = index_id[id % INDEX_BUCKETS]; b;
+	     b = b->next_by_id)
 		if (b->id == id)
 			return b;
 	return NULL;
@@ -164,7 +192,8 @@ static struct binding *by_id(unsigned id)
 
 static struct binding *by_token(const char *token, size_t len)
 {
-	for (struct binding *b = bindings; b; b = b->next)
+	for (struct binding *b = index_token[hash_text(token, len, "")]; b;
+	     b = b->next_by_token)
 		if (strlen(b->token) == len && !strncmp(b->token, token, len))
 			return b;
 	return NULL;
@@ -172,7 +201,9 @@ static struct binding *by_token(const char *token, size_t len)
 
 static struct binding *by_contact(const char *aor, const char *contact)
 {
-	for (struct binding *b = bindings; b; b = b->next)
+	for (struct binding *b =
+		     index_contact[hash_text(aor, strlen(aor), contact)];
+	     b; b = b->next_by_contact)
 		if (!strcmp(b->aor, aor) && !strcmp(b->contact, contact))
 			return b;
 	return NULL;
@@ -346,6 +377,43 @@ int sbc_nat_fixup(struct sip_dialog *d, const struct sip_message *m)
 
 /* ---- The binding table --------------------------------------------------- */
 
+static void index_add(struct binding *b)
+{
+	unsigned t = hash_text(b->token, strlen(b->token), "");
+	unsigned c = hash_text(b->aor, strlen(b->aor), b->contact);
+
+	b->next_by_id = index_id[b->id % INDEX_BUCKETS];
+	index_id[b->id % INDEX_BUCKETS] = b;
+	b->next_by_token = index_token[t];
+	index_token[t] = b;
+	b->next_by_contact = index_contact[c];
+	index_contact[c] = b;
+}
+
+/* Unlink `b` from the chain at `head` whose links sit at `link_off`. */
+static void chain_del(struct binding **head, struct binding *b,
+		      size_t link_off)
+{
+	for (struct binding **pp = head; *pp;
+	     pp = (struct binding **)((char *)*pp + link_off)) {
+		if (*pp == b) {
+			*pp = *(struct binding **)((char *)b + link_off);
+			return;
+		}
+	}
+}
+
+static void index_del(struct binding *b)
+{
+	chain_del(&index_id[b->id % INDEX_BUCKETS], b,
+		  offsetof(struct binding, next_by_id));
+	chain_del(&index_token[hash_text(b->token, strlen(b->token), "")], b,
+		  offsetof(struct binding, next_by_token));
+	chain_del(&index_contact[hash_text(b->aor, strlen(b->aor),
+					   b->contact)],
+		  b, offsetof(struct binding, next_by_contact));
+}
+
 static struct binding *binding_new(const char *aor, const char *contact)
 {
 	struct binding *b;
@@ -363,21 +431,25 @@ static struct binding *binding_new(const char *aor, const char *contact)
 	snprintf(b->call_id, sizeof(b->call_id), "sbcreg%u-%08lx%08lx", b->id,
 		 (unsigned long)random(), (unsigned long)random());
 	b->next = bindings;
+	if (bindings)
+		bindings->prev = b;
 	bindings = b;
+	index_add(b);
 	nbindings++;
 	return b;
 }
 
 static void binding_free(struct binding *b)
 {
-	for (struct binding **pp = &bindings; *pp; pp = &(*pp)->next) {
-		if (*pp == b) {
-			*pp = b->next;
-			nbindings--;
-			free(b);
-			return;
-		}
-	}
+	index_del(b);
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		bindings = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	nbindings--;
+	free(b);
 }
 
 /* Our Contact at the core for binding `b`: the core-side listener. */
