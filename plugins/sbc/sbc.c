@@ -37,25 +37,6 @@ static const struct tnd_param sbc_params[] = {
 		  core_media_address, "",
 		  "c= address of our SDP on the core side; empty: the media "
 		  "service's sdp_address"),
-	TND_PARAM("rate_per_s", TND_UINT, struct sbc_cfg, rate_per_s, "200",
-		  "requests per second allowed from one source address",
-		  .min = 1, .max = 1000000),
-	TND_PARAM("burst", TND_UINT, struct sbc_cfg, burst, "400",
-		  "token bucket depth per source address", .min = 1,
-		  .max = 1000000),
-	TND_PARAM("max_calls", TND_UINT, struct sbc_cfg, max_calls, "10000",
-		  "concurrent calls admitted", .min = 1, .max = 1000000),
-	TND_PARAM("block_after", TND_UINT, struct sbc_cfg, block_after, "50",
-		  "offences (requests over the rate) within a minute that "
-		  "block a source", .min = 1, .max = 1000000),
-	TND_PARAM("block_s", TND_UINT, struct sbc_cfg, block_s, "300",
-		  "how long a source stays blocked, seconds", .min = 1,
-		  .max = 86400),
-	TND_PARAM("max_blocked", TND_UINT, struct sbc_cfg, max_blocked,
-		  "1024", "sources held blocked at most (the block ending "
-		  "first makes room)", .min = 1, .max = 1000000),
-	TND_PARAM("auth_realm", TND_STR, struct sbc_cfg, auth_realm,
-		  "sbc.tandem", "digest realm of the peers' authentication"),
 	TND_PARAM("nat_fixup", TND_ENUM, struct sbc_cfg, nat_fixup, "auto",
 		  "requests in an access dialog go to the caller's source "
 		  "address: auto (when its Contact names another), always, "
@@ -76,6 +57,25 @@ static const struct tnd_param sbc_params[] = {
 	TND_PARAM("core_contact", TND_STR, struct sbc_cfg, core_contact, "",
 		  "HOST:PORT of our Contact in REGISTERs to the core; empty: "
 		  "the listener of core_next_hop's transport"),
+	TND_PARAM("rate_per_s", TND_UINT, struct sbc_cfg, rate_per_s, "200",
+		  "requests per second allowed from one source address",
+		  .min = 1, .max = 1000000),
+	TND_PARAM("burst", TND_UINT, struct sbc_cfg, burst, "400",
+		  "token bucket depth per source address", .min = 1,
+		  .max = 1000000),
+	TND_PARAM("max_calls", TND_UINT, struct sbc_cfg, max_calls, "10000",
+		  "concurrent calls admitted", .min = 1, .max = 1000000),
+	TND_PARAM("block_after", TND_UINT, struct sbc_cfg, block_after, "50",
+		  "offences (requests over the rate) within a minute that "
+		  "block a source", .min = 1, .max = 1000000),
+	TND_PARAM("block_s", TND_UINT, struct sbc_cfg, block_s, "300",
+		  "how long a source stays blocked, seconds", .min = 1,
+		  .max = 86400),
+	TND_PARAM("max_blocked", TND_UINT, struct sbc_cfg, max_blocked,
+		  "1024", "sources held blocked at most (the block ending "
+		  "first makes room)", .min = 1, .max = 1000000),
+	TND_PARAM("auth_realm", TND_STR, struct sbc_cfg, auth_realm,
+		  "sbc.tandem", "digest realm of the peers' authentication"),
 	TND_PARAM_END
 };
 
@@ -116,13 +116,13 @@ static const struct tnd_command sbc_commands[] = {
 	  sbc_cmd_show_calls },
 	{ "sbc show peers", NULL, "access peers: ACL, limits, calls now",
 	  sbc_cmd_show_peers },
+	{ "sbc show devices", NULL,
+	  "devices registered through the SBC: AoR, Contact, real source",
+	  sbc_cmd_show_devices },
 	{ "sbc show blocked", NULL, "sources blocked now, why and how long",
 	  sbc_cmd_show_blocked },
 	{ "sbc unblock", "ADDR", "lift the block of a source address",
 	  sbc_cmd_unblock },
-	{ "sbc show devices", NULL,
-	  "devices registered through the SBC: AoR, Contact, real source",
-	  sbc_cmd_show_devices },
 	TND_COMMAND_END
 };
 
@@ -154,6 +154,8 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 	/* core Call-IDs must not repeat across restarts (RFC 3261 8.1.1.4) */
 	srandom((unsigned)time(NULL) ^ ((unsigned)getpid() << 16));
 	sbc_auth_init();
+	if (sbc_reg_init() < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		*counters[i].c = sbc_host->counter_new(SBC_SELF,
 						       counters[i].name,
@@ -161,8 +163,6 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 		if (!*counters[i].c)
 			return -ENOMEM;
 	}
-	if (sbc_reg_init() < 0)
-		return -ENOMEM;
 	return sbc_peers_load();
 }
 

@@ -30,13 +30,6 @@ struct sbc_cfg {
 	char *core_domain;
 	char *access_media_address;
 	char *core_media_address;
-	unsigned long long rate_per_s;
-	unsigned long long burst;
-	unsigned long long max_calls;
-	unsigned long long block_after;
-	unsigned long long block_s;
-	unsigned long long max_blocked;
-	char *auth_realm;
 	/* far-end devices behind NAT (sbc_reg.c) */
 	char *nat_fixup;
 	unsigned long long nat_expires;
@@ -44,6 +37,13 @@ struct sbc_cfg {
 	unsigned long long nat_ping_fails;
 	unsigned long long max_registrations;
 	char *core_contact;
+	unsigned long long rate_per_s;
+	unsigned long long burst;
+	unsigned long long max_calls;
+	unsigned long long block_after;
+	unsigned long long block_s;
+	unsigned long long max_blocked;
+	char *auth_realm;
 };
 
 extern const struct tnd_host_api *sbc_host;
@@ -62,6 +62,30 @@ extern struct sbc_counters sbc_count;
 int sbc_call_start(void);
 void sbc_call_stop(void);
 int sbc_cmd_show_calls(struct tnd_reply *r, int argc, char **argv);
+
+/* ---- Far-end devices behind NAT (sbc_reg.c) ---- */
+
+int sbc_reg_init(void);  /* in init: counters */
+int sbc_reg_start(void); /* REGISTER relay, keep-alives, core -> device */
+void sbc_reg_stop(void);
+/* Contact fix-up of an access dialog just accepted from request `m`
+ * (`nat_fixup`): its requests go to m's source (sip 1.2
+ * dialog_set_next_hop) when the Contact names another address (auto) or
+ * always. 0, or as dialog_set_next_hop. */
+int sbc_nat_fixup(struct sip_dialog *d, const struct sip_message *m);
+/*
+ * For a call from the core: when `invite`'s Request-URI is the Contact
+ * the SBC registered at the core for a device (user part "nat-..."),
+ * the device's Contact (the Request-URI to send it) and where it really
+ * is ("udp:203.0.113.9:40123": the spec's next_hop, and after
+ * dialog_invite() the dialog's dialog_set_next_hop(), so that its BYE
+ * and re-INVITEs reach the device too). Returns 0 or -ENOENT (not a
+ * registered device's token). The strings are copied (truncated to the
+ * sizes).
+ */
+int sbc_reg_target(const struct sip_message *invite, char *ruri,
+		   size_t ruri_size, char *next_hop, size_t hop_size);
+int sbc_cmd_show_devices(struct tnd_reply *r, int argc, char **argv);
 
 /* ---- SDP (sbc_sdp.c) ---- */
 
@@ -144,30 +168,6 @@ int sbc_auth_check(const struct sip_message *m, const char *user,
 /* "Proxy-Authenticate: Digest ...\r\n" with a fresh nonce. */
 void sbc_auth_challenge(char *hdr, size_t size, bool stale);
 int sbc_cmd_show_peers(struct tnd_reply *r, int argc, char **argv);
-
-/* ---- Far-end devices behind NAT (sbc_reg.c) ---- */
-
-int sbc_reg_init(void);  /* in init: counters */
-int sbc_reg_start(void); /* REGISTER relay, keep-alives, core -> device */
-void sbc_reg_stop(void);
-/* Contact fix-up of an access dialog just accepted from request `m`
- * (`nat_fixup`): its requests go to m's source (sip 1.2
- * dialog_set_next_hop) when the Contact names another address (auto) or
- * always. 0, or as dialog_set_next_hop. */
-int sbc_nat_fixup(struct sip_dialog *d, const struct sip_message *m);
-/*
- * For a call from the core: when `invite`'s Request-URI is the Contact
- * the SBC registered at the core for a device (user part "nat-..."),
- * the device's Contact (the Request-URI to send it) and where it really
- * is ("udp:203.0.113.9:40123": the spec's next_hop, and after
- * dialog_invite() the dialog's dialog_set_next_hop(), so that its BYE
- * and re-INVITEs reach the device too). Returns 0 or -ENOENT (not a
- * registered device's token). The strings are copied (truncated to the
- * sizes).
- */
-int sbc_reg_target(const struct sip_message *invite, char *ruri,
-		   size_t ruri_size, char *next_hop, size_t hop_size);
-int sbc_cmd_show_devices(struct tnd_reply *r, int argc, char **argv);
 
 /* "UDP 127.0.0.1:5061" of a message -> "127.0.0.1" */
 void sbc_source_addr(const struct sip_message *m, char *out, size_t size);
