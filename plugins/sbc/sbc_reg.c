@@ -762,62 +762,16 @@ static bool core_fresh_enough(const struct binding *b, long asked)
 	       b->core_until_ms > now + need;
 }
 
-static enum sip_verdict on_register(struct sip_request *req, void *arg)
+/* On to the core, the device's request kept until its answer comes. */
+static void relay_register(struct sip_request *req,
+			   const struct sip_message *m, struct binding *b)
 {
-	const struct sip_message *m = sbc_sip->request_message(req);
-	struct reg_request r;
-	struct pending *p;
-	struct binding *b;
-	int rc = read_register(m, &r);
+	struct pending *p = pending_new(NULL, b->id);
+	int rc;
 
-	(void)arg;
-	if (!registrar_admits(req))
-		return SIP_TAKEN;
-	if (rc == 0 && r.star && r.expires != 0) {
-		/* RFC 3261 10.3 step 6 */
-		sbc_sip->reply(req, 400, "Contact * Needs Expires 0", NULL,
-			       NULL, NULL, 0);
-		return SIP_TAKEN;
-	}
-	if (rc == -ENOENT || (rc == 0 && r.star)) {
-		answer_locally(req, &r);
-		return SIP_TAKEN;
-	}
-	if (rc < 0 || r.expires < 0) {
-		sbc_sip->reply(req, 400, "Bad REGISTER", NULL, NULL, NULL, 0);
-		return SIP_TAKEN;
-	}
-	b = by_contact(r.aor, r.contact);
-	if (!b && r.expires == 0) {
-		sbc_sip->reply(req, 200, NULL, NULL, NULL, NULL, 0);
-		return SIP_TAKEN;
-	}
-	if (!b)
-		b = binding_new(r.aor, r.contact);
-	if (!b) {
-		tnd_info("REGISTER of %s from %s: table full (%llu), 503",
-			 r.aor, r.source, sbc_cfg->max_registrations);
-		sbc_sip->reply(req, 503, "Too Many Registrations",
-			       "Retry-After: 60\r\n", NULL, NULL, 0);
-		return SIP_TAKEN;
-	}
-	if (strcmp(b->source, r.source) != 0 && b->source[0])
-		tnd_info("device %s moved from %s to %s", b->aor, b->source,
-			 r.source);
-	snprintf(b->source, sizeof(b->source), "%s", r.source);
-	snprintf(b->from, sizeof(b->from), "%s", r.from[0] ? r.from : r.aor);
-	snprintf(b->ruri, sizeof(b->ruri), "%s", r.ruri);
-	if (r.expires && core_fresh_enough(b, r.expires)) {
-		answer_device(req, b); /* a NAT refresh only */
-		return SIP_TAKEN;
-	}
-	b->asked_s = (unsigned)r.expires;
-	if (!b->registered)
-		b->device_until_ms = sbc_host->now_ms() + CHALLENGE_HOLD_S * 1000;
-	p = pending_new(NULL, b->id);
 	if (!p) {
 		sbc_sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
-		return SIP_TAKEN;
+		return;
 	}
 	p->req = sbc_sip->keep(req);
 	rc = register_core(b, m, b->asked_s, p); /* p is gone on failure */
@@ -828,6 +782,64 @@ static enum sip_verdict on_register(struct sip_request *req, void *arg)
 		if (!b->registered)
 			binding_free(b);
 	}
+}
+
+/* A valid REGISTER with one Contact: its binding, then the core (or an
+ * answer from here when the core's binding lasts). */
+static void register_device(struct sip_request *req,
+			    const struct sip_message *m,
+			    const struct reg_request *r)
+{
+	struct binding *b = by_contact(r->aor, r->contact);
+
+	if (!b && r->expires == 0) {
+		sbc_sip->reply(req, 200, NULL, NULL, NULL, NULL, 0);
+		return;
+	}
+	if (!b)
+		b = binding_new(r->aor, r->contact);
+	if (!b) {
+		tnd_info("REGISTER of %s from %s: table full (%llu), 503",
+			 r->aor, r->source, sbc_cfg->max_registrations);
+		sbc_sip->reply(req, 503, "Too Many Registrations",
+			       "Retry-After: 60\r\n", NULL, NULL, 0);
+		return;
+	}
+	if (strcmp(b->source, r->source) != 0 && b->source[0])
+		tnd_info("device %s moved from %s to %s", b->aor, b->source,
+			 r->source);
+	snprintf(b->source, sizeof(b->source), "%s", r->source);
+	snprintf(b->from, sizeof(b->from), "%s",
+		 r->from[0] ? r->from : r->aor);
+	snprintf(b->ruri, sizeof(b->ruri), "%s", r->ruri);
+	if (r->expires && core_fresh_enough(b, r->expires)) {
+		answer_device(req, b); /* a NAT refresh only */
+		return;
+	}
+	b->asked_s = (unsigned)r->expires;
+	if (!b->registered)
+		b->device_until_ms = sbc_host->now_ms() + CHALLENGE_HOLD_S * 1000;
+	relay_register(req, m, b);
+}
+
+static enum sip_verdict on_register(struct sip_request *req, void *arg)
+{
+	const struct sip_message *m = sbc_sip->request_message(req);
+	struct reg_request r;
+	int rc = read_register(m, &r);
+
+	(void)arg;
+	if (!registrar_admits(req))
+		return SIP_TAKEN;
+	if (rc == 0 && r.star && r.expires != 0) /* RFC 3261 10.3 step 6 */
+		sbc_sip->reply(req, 400, "Contact * Needs Expires 0", NULL,
+			       NULL, NULL, 0);
+	else if (rc == -ENOENT || (rc == 0 && r.star))
+		answer_locally(req, &r);
+	else if (rc < 0 || r.expires < 0)
+		sbc_sip->reply(req, 400, "Bad REGISTER", NULL, NULL, NULL, 0);
+	else
+		register_device(req, m, &r);
 	return SIP_TAKEN;
 }
 
