@@ -29,14 +29,6 @@ static const struct tnd_param sbc_params[] = {
 	TND_PARAM("core_domain", TND_STR, struct sbc_cfg, core_domain,
 		  "127.0.0.1:5070",
 		  "host part of the Request-URI, From and To on the core side"),
-	TND_PARAM("access_media_address", TND_STR, struct sbc_cfg,
-		  access_media_address, "",
-		  "c= address of our SDP on the access side; empty: the "
-		  "media service's sdp_address"),
-	TND_PARAM("core_media_address", TND_STR, struct sbc_cfg,
-		  core_media_address, "",
-		  "c= address of our SDP on the core side; empty: the media "
-		  "service's sdp_address"),
 	TND_PARAM("nat_fixup", TND_ENUM, struct sbc_cfg, nat_fixup, "auto",
 		  "requests in an access dialog go to the caller's source "
 		  "address: auto (when its Contact names another), always, "
@@ -57,6 +49,14 @@ static const struct tnd_param sbc_params[] = {
 	TND_PARAM("core_contact", TND_STR, struct sbc_cfg, core_contact, "",
 		  "HOST:PORT of our Contact in REGISTERs to the core; empty: "
 		  "the listener of core_next_hop's transport"),
+	TND_PARAM("access_media_address", TND_STR, struct sbc_cfg,
+		  access_media_address, "",
+		  "c= address of our SDP on the access side; empty: the "
+		  "media service's sdp_address"),
+	TND_PARAM("core_media_address", TND_STR, struct sbc_cfg,
+		  core_media_address, "",
+		  "c= address of our SDP on the core side; empty: the media "
+		  "service's sdp_address"),
 	TND_PARAM("rate_per_s", TND_UINT, struct sbc_cfg, rate_per_s, "200",
 		  "requests per second allowed from one source address",
 		  .min = 1, .max = 1000000),
@@ -177,9 +177,9 @@ static int sbc_start(void)
 	if (sbc_sip->handler_add(NULL, SIP_HANDLER_CLAIM, NULL, on_any_request,
 				 NULL) < 0)
 		return -ENOMEM;
-	if (sbc_call_start() < 0)
-		return -ENOMEM;
 	if (sbc_reg_start() < 0)
+		return -ENOMEM;
+	if (sbc_call_start() < 0)
 		return -ENOMEM;
 	tnd_info("access calls go to %s", sbc_cfg->core_next_hop);
 	return 0;

@@ -28,8 +28,6 @@ TND_PLUGIN_DECLARE(sbc);
 struct sbc_cfg {
 	char *core_next_hop;
 	char *core_domain;
-	char *access_media_address;
-	char *core_media_address;
 	/* far-end devices behind NAT (sbc_reg.c) */
 	char *nat_fixup;
 	unsigned long long nat_expires;
@@ -37,6 +35,8 @@ struct sbc_cfg {
 	unsigned long long nat_ping_fails;
 	unsigned long long max_registrations;
 	char *core_contact;
+	char *access_media_address;
+	char *core_media_address;
 	unsigned long long rate_per_s;
 	unsigned long long burst;
 	unsigned long long max_calls;
