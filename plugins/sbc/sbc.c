@@ -44,6 +44,26 @@ static const struct tnd_param sbc_params[] = {
 		  "a peer's destination that sent no provisional response "
 		  "within this many seconds is given up for the next one",
 		  .min = 1, .max = 60),
+	TND_PARAM("nat_fixup", TND_ENUM, struct sbc_cfg, nat_fixup, "auto",
+		  "requests in an access dialog go to the caller's source "
+		  "address: auto (when its Contact names another), always, "
+		  "off", .choices = "auto|always|off"),
+	TND_PARAM("nat_expires", TND_UINT, struct sbc_cfg, nat_expires, "60",
+		  "registration expiry given to devices, seconds (their "
+		  "refreshes keep the NAT open)", .min = 10, .max = 86400),
+	TND_PARAM("nat_ping_s", TND_UINT, struct sbc_cfg, nat_ping_s, "30",
+		  "OPTIONS keep-alive to each registered device every so "
+		  "many seconds; 0: none", .max = 86400),
+	TND_PARAM("nat_ping_fails", TND_UINT, struct sbc_cfg, nat_ping_fails,
+		  "3", "keep-alives unanswered in a row that drop a device",
+		  .min = 1, .max = 100),
+	TND_PARAM("max_registrations", TND_UINT, struct sbc_cfg,
+		  max_registrations, "10000",
+		  "device bindings held at most (503 beyond)", .min = 1,
+		  .max = 1000000),
+	TND_PARAM("core_contact", TND_STR, struct sbc_cfg, core_contact, "",
+		  "HOST:PORT of our Contact in REGISTERs to the core; empty: "
+		  "the listener of core_next_hop's transport"),
 	TND_PARAM("access_media_address", TND_STR, struct sbc_cfg,
 		  access_media_address, "",
 		  "c= address of our SDP on the access side; empty: the "
@@ -126,6 +146,9 @@ static const struct tnd_command sbc_commands[] = {
 	  sbc_cmd_show_calls },
 	{ "sbc show peers", NULL, "access peers: ACL, limits, calls now",
 	  sbc_cmd_show_peers },
+	{ "sbc show devices", NULL,
+	  "devices registered through the SBC: AoR, Contact, real source",
+	  sbc_cmd_show_devices },
 	{ "sbc show blocked", NULL, "sources blocked now, why and how long",
 	  sbc_cmd_show_blocked },
 	{ "sbc show rules", NULL, "normalisation rule sets: trust, numbers, "
@@ -170,6 +193,8 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 	/* core Call-IDs must not repeat across restarts (RFC 3261 8.1.1.4) */
 	srandom((unsigned)time(NULL) ^ ((unsigned)getpid() << 16));
 	sbc_auth_init();
+	if (sbc_reg_init() < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		*counters[i].c = sbc_host->counter_new(SBC_SELF,
 						       counters[i].name,
@@ -197,6 +222,8 @@ static int sbc_start(void)
 		return -ENOMEM;
 	if (sbc_route_start() < 0)
 		return -ENOTSUP;
+	if (sbc_reg_start() < 0)
+		return -ENOMEM;
 	if (sbc_call_start() < 0)
 		return -ENOMEM;
 	if (sbc_trunk_start() < 0)
@@ -210,6 +237,7 @@ static int sbc_stop(void)
 	if (sbc_sip) {
 		sbc_sip->handler_remove(on_any_request, NULL);
 		sbc_call_stop();
+		sbc_reg_stop();
 	}
 	sbc_guard_reset();
 	return sbc_trunk_stop();

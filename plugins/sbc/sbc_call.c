@@ -1140,6 +1140,8 @@ struct sbc_out {
 	unsigned attempt;     /* sbc_peer_next_hop(peer, attempt) */
 	unsigned max_forwards;
 	bool auth_sent;	      /* this destination's challenge answered */
+	bool device;	      /* to a device registered through us (sbc_reg.c):
+			       * ruri is its Contact, hop where it really is */
 	uint64_t attempt_ms;  /* when this attempt's INVITE left */
 	size_t offer_len;
 	char offer[SBC_SDP_MAX]; /* our SDP offer to the access side */
@@ -1233,6 +1235,8 @@ static void out_parties(struct sbc_call *call)
 	struct sbc_out *o = call->out;
 	char host[128];
 
+	if (o->device)
+		return; /* its Contact, whatever the hop */
 	if (o->domain[0])
 		snprintf(host, sizeof(host), "%s", o->domain);
 	else
@@ -1274,6 +1278,10 @@ static int access_invite(struct sbc_call *call, const struct sip_message *m,
 	}
 	o->leg = leg;
 	call->dlg[SIDE_ACCESS] = leg->d;
+	/* a device behind NAT: its BYE and re-INVITEs go where it is, not
+	 * to the private address its 2xx's Contact will name */
+	if (o->device)
+		sbc_nat_fixup_to(leg->d, o->hop);
 	return 0;
 }
 
@@ -1544,7 +1552,8 @@ static void access_host(char *out, size_t size)
 /* The outgoing parties and offer of a call from the core; a status when
  * the call cannot go on. */
 static int out_setup(struct sbc_call *call, const struct sip_message *m,
-		     const char *number, const char *domain, const char *hop)
+		     const char *number, const char *domain, const char *hop,
+		     const char *device_ruri)
 {
 	struct sbc_out *o = calloc(1, sizeof(*o));
 	char caller[128], host[128];
@@ -1556,6 +1565,11 @@ static int out_setup(struct sbc_call *call, const struct sip_message *m,
 	snprintf(o->user, sizeof(o->user), "%s", number);
 	snprintf(o->domain, sizeof(o->domain), "%s", domain);
 	snprintf(o->hop, sizeof(o->hop), "%s", hop);
+	if (device_ruri) {
+		o->device = true;
+		snprintf(o->ruri, sizeof(o->ruri), "%s", device_ruri);
+		snprintf(o->to, sizeof(o->to), "<%s>", device_ruri);
+	}
 	out_parties(call);
 	out_caller(m, caller, sizeof(caller));
 	access_host(host, sizeof(host));
@@ -1597,16 +1611,69 @@ static struct sbc_peer *route_from_core(const struct sip_message *m,
 	return peer;
 }
 
+/* The part of a call from the core shared by peers and devices: the
+ * core's dialog, then the INVITE to `hop`. */
+static enum sip_verdict core_call(struct sip_request *req,
+				  const struct sip_message *m, const char *src,
+				  struct sbc_peer *peer, const char *number,
+				  const char *domain, const char *hop,
+				  const char *device_ruri)
+{
+	struct sbc_call *call = call_new(src, peer);
+	int status;
+
+	if (!call) {
+		sbc_peer_release(peer);
+		return refuse(req, 500, NULL, NULL);
+	}
+	call->caller = SIDE_CORE;
+	snprintf(call->ruri, sizeof(call->ruri), "%.*s",
+		 (int)sbc_sip->request_uri(m).len, sbc_sip->request_uri(m).ptr);
+	call->dlg[SIDE_CORE] = sbc_sip->dialog_accept(req, &out_core_ops, call);
+	if (!call->dlg[SIDE_CORE]) {
+		call->state = CALL_ENDING;
+		call_bury(call);
+		return SIP_TAKEN;
+	}
+	status = out_setup(call, m, number, domain, hop, device_ruri);
+	if (status) {
+		sbc_host->counter_add(sbc_count.refused, 1);
+		call_hangup(call, status, "refused before the access side");
+		return SIP_TAKEN;
+	}
+	sbc_host->counter_add(sbc_count.calls, 1);
+	sbc_host->counter_add(sbc_count.calls_out, 1);
+	tnd_info("call %u: from the core (%s) to %s %s: %s via %s", call->id,
+		 src, device_ruri ? "device" : "peer",
+		 device_ruri ? "" : sbc_peer_name(peer), call->out->ruri, hop);
+	return SIP_TAKEN;
+}
+
+/* To a device registered through the SBC (its Contact token, sbc_reg.c):
+ * no peer, no failover; the device's number is its Contact's user. */
+static enum sip_verdict core_to_device(struct sip_request *req,
+				       const struct sip_message *m,
+				       const char *src, const char *ruri,
+				       const char *hop)
+{
+	char user[128];
+
+	uri_user((struct sip_text){ ruri, strlen(ruri) }, user, sizeof(user));
+	return core_call(req, m, src, NULL, user, "", hop, ruri);
+}
+
 static enum sip_verdict on_core_invite(struct sip_request *req,
 				       const struct sip_message *m)
 {
 	char number[128], domain[128], src[64];
+	char dev_ruri[256], dev_hop[96];
 	struct sbc_peer *peer;
-	struct sbc_call *call;
 	const char *hop;
-	int status;
 
 	sbc_source_addr(m, src, sizeof(src));
+	if (sbc_reg_target(m, dev_ruri, sizeof(dev_ruri), dev_hop,
+			   sizeof(dev_hop)) == 0)
+		return core_to_device(req, m, src, dev_ruri, dev_hop);
 	peer = route_from_core(m, number, sizeof(number), domain,
 			       sizeof(domain));
 	if (!peer) {
@@ -1624,31 +1691,7 @@ static enum sip_verdict on_core_invite(struct sip_request *req,
 		return refuse(req, 503, hop ? "Peer Limit" : "Peer Unreachable",
 			      "Retry-After: 5\r\n");
 	}
-	call = call_new(src, peer);
-	if (!call) {
-		sbc_peer_release(peer);
-		return refuse(req, 500, NULL, NULL);
-	}
-	call->caller = SIDE_CORE;
-	snprintf(call->ruri, sizeof(call->ruri), "%.*s",
-		 (int)sbc_sip->request_uri(m).len, sbc_sip->request_uri(m).ptr);
-	call->dlg[SIDE_CORE] = sbc_sip->dialog_accept(req, &out_core_ops, call);
-	if (!call->dlg[SIDE_CORE]) {
-		call->state = CALL_ENDING;
-		call_bury(call);
-		return SIP_TAKEN;
-	}
-	status = out_setup(call, m, number, domain, hop);
-	if (status) {
-		sbc_host->counter_add(sbc_count.refused, 1);
-		call_hangup(call, status, "refused before the access side");
-		return SIP_TAKEN;
-	}
-	sbc_host->counter_add(sbc_count.calls, 1);
-	sbc_host->counter_add(sbc_count.calls_out, 1);
-	tnd_info("call %u: from the core (%s) to peer %s: %s via %s", call->id,
-		 src, sbc_peer_name(peer), call->out->ruri, hop);
-	return SIP_TAKEN;
+	return core_call(req, m, src, peer, number, domain, hop, NULL);
 }
 
 static enum sip_verdict on_invite(struct sip_request *req, void *arg)
@@ -1697,6 +1740,7 @@ static enum sip_verdict on_invite(struct sip_request *req, void *arg)
 		call_bury(call);
 		return SIP_TAKEN;
 	}
+	sbc_nat_fixup(call->dlg[SIDE_ACCESS], m); /* behind a NAT */
 	status = call_setup(call, m);
 	if (status) {
 		sbc_host->counter_add(sbc_count.refused, 1);

@@ -34,6 +34,13 @@ struct sbc_cfg {
 	char *core_sources;  /* realms by source address */
 	char *access_domain; /* our host in From on the access side */
 	unsigned long long failover_s;
+	/* far-end devices behind NAT (sbc_reg.c) */
+	char *nat_fixup;
+	unsigned long long nat_expires;
+	unsigned long long nat_ping_s;
+	unsigned long long nat_ping_fails;
+	unsigned long long max_registrations;
+	char *core_contact;
 	char *access_media_address;
 	char *core_media_address;
 	char *access_srtp; /* off | optional | sdes | dtls (sbc_call.c) */
@@ -66,6 +73,33 @@ extern struct sbc_counters sbc_count;
 int sbc_call_start(void);
 void sbc_call_stop(void);
 int sbc_cmd_show_calls(struct tnd_reply *r, int argc, char **argv);
+
+/* ---- Far-end devices behind NAT (sbc_reg.c) ---- */
+
+int sbc_reg_init(void);  /* in init: counters */
+int sbc_reg_start(void); /* REGISTER relay, keep-alives, core -> device */
+void sbc_reg_stop(void);
+/* Contact fix-up of an access dialog just accepted from request `m`
+ * (`nat_fixup`): its requests go to m's source (sip 1.2
+ * dialog_set_next_hop) when the Contact names another address (auto) or
+ * always. 0, or as dialog_set_next_hop. */
+int sbc_nat_fixup(struct sip_dialog *d, const struct sip_message *m);
+/* The same for a dialog we made towards a device (a call from the core,
+ * sbc_reg_target()): its requests go to `hop`, whatever its Contact. */
+int sbc_nat_fixup_to(struct sip_dialog *d, const char *hop);
+/*
+ * For a call from the core: when `invite`'s Request-URI is the Contact
+ * the SBC registered at the core for a device (user part "nat-..."),
+ * the device's Contact (the Request-URI to send it) and where it really
+ * is ("udp:203.0.113.9:40123": the spec's next_hop, and after
+ * dialog_invite() the dialog's dialog_set_next_hop(), so that its BYE
+ * and re-INVITEs reach the device too). Returns 0 or -ENOENT (not a
+ * registered device's token). The strings are copied (truncated to the
+ * sizes).
+ */
+int sbc_reg_target(const struct sip_message *invite, char *ruri,
+		   size_t ruri_size, char *next_hop, size_t hop_size);
+int sbc_cmd_show_devices(struct tnd_reply *r, int argc, char **argv);
 
 /* ---- SDP (sbc_sdp.c) ---- */
 

@@ -35,6 +35,8 @@ struct sip_dialog {
 	char *local_uri, *remote_uri; /* "<sip:...>" without tags */
 	char *remote_target;
 	char *routes;		      /* "Route: <...>\r\n" lines, in order */
+	char *next_hop;		      /* where requests go, NULL: by Route /
+				       * target (dialog_set_next_hop) */
 	uint32_t local_cseq, remote_cseq, invite_cseq;
 	/* UAS */
 	struct sip_request *invite;
@@ -139,6 +141,7 @@ static void dialog_free(struct sip_dialog *d)
 	free(d->remote_uri);
 	free(d->remote_target);
 	free(d->routes);
+	free(d->next_hop);
 	free(d->ok_wire);
 	free(d->rel_wire);
 	free(d->ack_wire);
@@ -871,8 +874,9 @@ static void send_ack(struct sip_dialog *d, uint32_t cseq)
 		return;
 	}
 	route = osip_list_get(&probe->routes, 0);
-	rc = sip_resolve_uri(route ? route->url : probe->req_uri, &to, NULL,
-			     NULL, NULL);
+	rc = d->next_hop ? sip_peer_parse(d->next_hop, &to) :
+			   sip_resolve_uri(route ? route->url : probe->req_uri,
+					   &to, NULL, NULL, NULL);
 	osip_message_free(probe);
 	l = rc == 0 ? sip_listener_out(to.proto, &to.addr) : NULL;
 	b.len = 0;
@@ -1095,6 +1099,7 @@ int sip_dialog_request(struct sip_dialog *d, const char *method,
 		sip_buf_str(&hdrs, headers);
 	s.method = method;
 	s.request_uri = d->remote_target;
+	s.next_hop = d->next_hop;
 	s.from = from.data;
 	s.to = to.data;
 	s.call_id = d->call_id;
@@ -1114,6 +1119,29 @@ int sip_dialog_request(struct sip_dialog *d, const char *method,
 		return rc;
 	}
 	d->busy++;
+	return 0;
+}
+
+/* Where the dialog's requests go from now on, whatever the remote target
+ * and route set say (they still fill the Request-URI and Route lines):
+ * the address a UA behind a NAT really sends from (RFC 3581 spirit,
+ * RFC 5626 5.3: back over the flow it used). */
+int sip_dialog_set_next_hop(struct sip_dialog *d, const char *next_hop)
+{
+	struct sip_peer probe;
+	char *copy = NULL;
+
+	if (!d || d->ended)
+		return -EINVAL;
+	if (next_hop) {
+		if (sip_peer_parse(next_hop, &probe) < 0)
+			return -EINVAL;
+		copy = strdup(next_hop);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(d->next_hop);
+	d->next_hop = copy;
 	return 0;
 }
 

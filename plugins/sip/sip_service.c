@@ -1152,6 +1152,7 @@ const struct sip_service sip_service_table = {
 	.proxy_fork = proxy_fork,
 	.local = msg_local,
 	.tls_peer_is = msg_tls_peer_is,
+	.dialog_set_next_hop = sip_dialog_set_next_hop,
 };
 
 void sip_service_fini(void)

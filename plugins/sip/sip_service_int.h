@@ -125,5 +125,6 @@ int sip_dialog_end(struct sip_dialog *d);
 void sip_dialog_release(struct sip_dialog *d);
 int sip_dialog_info(const struct sip_dialog *d, struct sip_dialog_info *info);
 struct sip_dialog *sip_dialog_replaced(const struct sip_message *invite);
+int sip_dialog_set_next_hop(struct sip_dialog *d, const char *next_hop);
 
 #endif /* SIP_SERVICE_INT_H */

@@ -416,6 +416,23 @@ static int cmd_bye(struct tnd_reply *r, int argc, char **argv)
 	return 0;
 }
 
+/* sip 1.2 dialog_set_next_hop(): where the dialog's requests go */
+static int cmd_nexthop(struct tnd_reply *r, int argc, char **argv)
+{
+	int rc;
+
+	if (argc != 1)
+		return host->reply_error(r, "usage: siptest nexthop NEXT_HOP|-");
+	if (!dlg)
+		return host->reply_error(r, "no dialog");
+	rc = sip->dialog_set_next_hop(dlg, strcmp(argv[0], "-") ? argv[0] :
+								    NULL);
+	if (rc < 0)
+		return host->reply_error(r, "dialog_set_next_hop: %s",
+					 strerror(-rc));
+	return 0;
+}
+
 static void on_response(struct sip_client *c, int status,
 			const struct sip_message *rsp, void *arg)
 {
@@ -520,6 +537,8 @@ static const struct tnd_command commands[] = {
 	{ "siptest dlg", NULL, "the dialog's states and refreshes", cmd_dlg },
 	{ "siptest update", NULL, "UPDATE in the dialog", cmd_update },
 	{ "siptest bye", NULL, "end the dialog", cmd_bye },
+	{ "siptest nexthop", "NEXT_HOP|-", "send the dialog's requests there",
+	  cmd_nexthop },
 	{ "siptest dsend", "METHOD URI CALL-ID CSEQ LOCAL-TAG REMOTE-TAG|- "
 	  "[ROUTE-SET]", "send a request with explicit dialog fields",
 	  cmd_dsend },

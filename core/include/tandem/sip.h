@@ -448,6 +448,19 @@ struct sip_service {
 	 * chain failed), or the connection has gone.
 	 */
 	int (*tls_peer_is)(const struct sip_message *msg, const char *name);
+	/*
+	 * Send the dialog's requests (BYE, re-INVITE, UPDATE, INFO, PRACK,
+	 * the ACK of a 2xx) to `next_hop` ("udp:198.51.100.9:40123",
+	 * "tcp:[2001:db8::5]:50123"; NULL: back to the route set / remote
+	 * target) instead of the first Route or the remote target; the
+	 * Request-URI and Route lines stay what the dialog says. For a UA
+	 * behind a NAT whose Contact names a private address: its requests'
+	 * source is where it can be reached (RFC 3581; over TCP/TLS the
+	 * connection it opened is reused while it is up, RFC 5626 5.3).
+	 * Returns 0, -EINVAL (not PROTO:IP:PORT, or the dialog ended),
+	 * -ENOMEM.
+	 */
+	int (*dialog_set_next_hop)(struct sip_dialog *d, const char *next_hop);
 };
 
 /* sip->proxy_fork(): targets of one request, 3xx recursion included */
