@@ -59,6 +59,12 @@ struct sbc_call {
 	char ruri[256];
 	uint64_t started_ms;
 	char warning[160]; /* "Warning: ..." of a 488 (media refused), or "" */
+	/* RFC 3261 13.2.1 late offer: the caller's INVITE had no SDP, we
+	 * offered to the core; our offer to the caller (from the core's
+	 * answer) goes in the 200, its answer comes in the ACK */
+	bool late;
+	bool late_ack;	  /* the 200 with our offer sent, the ACK awaited */
+	char *late_offer; /* our offer towards the caller, NUL-terminated */
 };
 
 struct sbc_counters sbc_count;
@@ -148,6 +154,7 @@ static bool reap_one(struct sbc_call *call, bool force)
 		return false; /* MEDIA_EV_STOPPED brings the final counts */
 	if (call->chan)
 		sbc_media->chan_free(call->chan);
+	free(call->late_offer);
 	free(call);
 	return true;
 }
@@ -734,6 +741,145 @@ int sbc_sdp_offer_access(struct sbc_call *call, const struct sip_message *m,
 	return sdp_cross(call, SIDE_CORE, m, false, out, size);
 }
 
+/* ---- Late offer (RFC 3261 13.2.1, RFC 3264) ----------------------------- */
+
+/* "m=audio PORT RTP/AVP PT..." and its rtpmaps: every codec the media
+ * service has, then telephone-event. */
+static int late_formats(char *pts, size_t pts_size, char *maps,
+			size_t maps_size)
+{
+	const struct media_codec_info *c = NULL;
+	size_t np = 0, nm = 0;
+	int dyn = 96, n;
+
+	pts[0] = maps[0] = '\0';
+	while ((c = sbc_media->codec_next(c))) {
+		int pt = c->static_pt >= 0 ? c->static_pt : dyn++;
+
+		if (!strcasecmp(c->name, "t38") ||
+		    !strcasecmp(c->name, "telephone-event"))
+			continue;
+		n = snprintf(pts + np, pts_size - np, " %d", pt);
+		if (n < 0 || (size_t)n >= pts_size - np)
+			return -ENOSPC;
+		np += (size_t)n;
+		n = snprintf(maps + nm, maps_size - nm, "a=rtpmap:%d %s/%u\r\n",
+			     pt, c->name, c->clock_hz);
+		if (n < 0 || (size_t)n >= maps_size - nm)
+			return -ENOSPC;
+		nm += (size_t)n;
+	}
+	return np ? dyn : -ENOENT; /* the telephone-event payload type */
+}
+
+/* An INVITE without SDP: our own offer towards the core, leg B's address
+ * and port, the media service's codecs and telephone-event. */
+static int late_offer_core(struct sbc_call *call, char *out, size_t size)
+{
+	struct media_rtp_local loc = { .size = sizeof(loc) };
+	char pts[256], maps[1024];
+	const char *addr = sbc_cfg->core_media_address, *ipv;
+	int dtmf, n;
+
+	if (sbc_media->rtp_local(call->chan, SIDE_CORE, &loc) < 0)
+		return -EIO;
+	if (!addr || !addr[0])
+		addr = loc.addr;
+	ipv = strchr(addr, ':') ? "IP6" : "IP4";
+	dtmf = late_formats(pts, sizeof(pts), maps, sizeof(maps));
+	if (dtmf < 0)
+		return dtmf;
+	n = snprintf(out, size,
+		     "v=0\r\no=sbc %u 1 IN %s %s\r\ns=-\r\nc=IN %s %s\r\n"
+		     "t=0 0\r\nm=audio %u RTP/AVP%s %d\r\n%s"
+		     "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n"
+		     "a=sendrecv\r\n",
+		     call->id, ipv, addr, ipv, addr, loc.port, pts, dtmf, maps,
+		     dtmf, dtmf);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+/* The core's SDP (an answer to our offer, in a 18x or the 200) as our
+ * offer to the caller: leg A's port, the core's codec first, then those
+ * we can transcode to (sdp_cross of an offer). Kept for the 200. */
+static int late_offer_keep(struct sbc_call *call,
+			   const struct sip_message *msg)
+{
+	char sdp[SBC_SDP_MAX];
+	int len = sdp_cross(call, SIDE_CORE, msg, false, sdp, sizeof(sdp));
+
+	if (len <= 0)
+		return len;
+	free(call->late_offer);
+	call->late_offer = strdup(sdp);
+	return call->late_offer ? len : -ENOMEM;
+}
+
+/* Late offer: 1xx reach the caller without SDP; the 200 carries our
+ * offer, its answer comes in the ACK (late_answer). */
+static void relay_late(struct sbc_call *call, int status,
+		       const struct sip_message *msg)
+{
+	const char *body;
+	unsigned flags = 0;
+	char *extra;
+	int rc;
+
+	if (late_offer_keep(call, msg) < 0) {
+		call_hangup(call, 488, "late offer: the core's SDP cannot be "
+				       "anchored");
+		return;
+	}
+	body = status >= 200 ? call->late_offer : NULL;
+	if (status >= 200 && !body) {
+		call_hangup(call, 500, "late offer: the core answered without "
+				       "SDP");
+		return;
+	}
+	extra = sbc_norm_relay(call->peer, SIDE_CORE, msg, &flags);
+	rc = sbc_sip->dialog_reply(call->dlg[SIDE_ACCESS], status, NULL, extra,
+				   body ? "application/sdp" : NULL, body,
+				   body ? strlen(body) : 0, 0);
+	free(extra);
+	if (rc < 0) {
+		call_hangup(call, 0, "the caller has gone (cancelled)");
+		return;
+	}
+	if (status < 200) {
+		call->state = CALL_EARLY;
+		return;
+	}
+	call->state = CALL_CONFIRMED;
+	call->late_ack = true;
+	tnd_info("call %u: answered, our offer in the 200 (late offer)",
+		 call->id);
+}
+
+/* The caller's ACK to the 200 that carried our offer: its answer keys
+ * leg A (and fixes leg B's codec). RFC 3264 leaves an offer without a
+ * usable answer to the offerer: we end the call. */
+static void late_answer(struct sbc_call *call, const struct sip_message *ack)
+{
+	char sdp[SBC_SDP_MAX];
+
+	call->late_ack = false;
+	if (!ack || !sbc_sip->body(ack).len) {
+		tnd_notice("call %u: late offer: the caller's ACK carries no "
+			   "SDP answer", call->id);
+		call_hangup(call, 0, "no answer to our offer, ending both sides");
+		return;
+	}
+	if (sdp_cross(call, SIDE_ACCESS, ack, true, sdp, sizeof(sdp)) < 0) {
+		tnd_notice("call %u: late offer: the caller's answer in the "
+			   "ACK is unusable", call->id);
+		call_hangup(call, 0, "unusable answer to our offer, ending "
+				     "both sides");
+		return;
+	}
+	tnd_info("call %u: the caller answered in the ACK (late offer)",
+		 call->id);
+}
+
 /* ---- The core leg: responses to our INVITE ------------------------------ */
 
 static void relay_response(struct sbc_call *call, int status,
@@ -743,6 +889,10 @@ static void relay_response(struct sbc_call *call, int status,
 	unsigned flags = 0;
 	int len, rc;
 
+	if (call->late) {
+		relay_late(call, status, msg);
+		return;
+	}
 	len = sdp_cross(call, SIDE_CORE, msg, true, sdp, sizeof(sdp));
 	if (len < 0) {
 		call_hangup(call, 488, "the core's answer cannot be anchored");
@@ -813,7 +963,12 @@ static void on_access_state(struct sip_dialog *d, enum sip_dialog_state state,
 {
 	struct sbc_call *call = arg;
 
-	(void)d, (void)msg;
+	(void)d;
+	if (state == SIP_DIALOG_CONFIRMED && call->late_ack &&
+	    call->state == CALL_CONFIRMED) {
+		late_answer(call, msg);
+		return;
+	}
 	if (state != SIP_DIALOG_ENDED)
 		return;
 	call->dlg_ended[SIDE_ACCESS] = true;
@@ -1057,7 +1212,11 @@ static int call_setup(struct sbc_call *call, const struct sip_message *m)
 	if (media_open(call) < 0)
 		return 503;
 	len = sdp_cross(call, SIDE_ACCESS, m, false, sdp, sizeof(sdp));
-	if (len <= 0) /* no offer (RFC 3261 13.2.1 late offer) or not ours */
+	if (len == 0 && !sbc_sip->body(m).len) { /* RFC 3261 13.2.1 */
+		len = late_offer_core(call, sdp, sizeof(sdp));
+		call->late = len > 0;
+	}
+	if (len <= 0) /* not an offer we can take */
 		return 488;
 	if (core_invite(call, m, sdp, (size_t)len) < 0)
 		return 503;
