@@ -983,6 +983,82 @@ static void on_access_state(struct sip_dialog *d, enum sip_dialog_state state,
 
 /* ---- Requests inside the call, relayed to the other side ---------------- */
 
+/* Our offer of the media as it is on `side`'s leg: its address and port,
+ * the codec and telephone-event that leg uses, in its payload types. */
+static int current_offer(struct sbc_call *call, unsigned side, char *out,
+			 size_t size)
+{
+	const struct sbc_sdp *s = &call->sdp[side];
+	struct media_rtp_local loc = { .size = sizeof(loc) };
+	const char *addr = side == SIDE_ACCESS ? sbc_cfg->access_media_address
+					       : sbc_cfg->core_media_address;
+	const char *ipv;
+	char dtmf[96] = "", dtmf_fmt[16] = "";
+	int n;
+
+	if (!s->valid || !s->codec[0] || s->pt < 0 ||
+	    sbc_media->rtp_local(call->chan, side, &loc) < 0)
+		return -ENOENT;
+	if (!addr || !addr[0])
+		addr = loc.addr;
+	ipv = strchr(addr, ':') ? "IP6" : "IP4";
+	if (s->dtmf_pt >= 0) {
+		snprintf(dtmf_fmt, sizeof(dtmf_fmt), " %d", s->dtmf_pt);
+		snprintf(dtmf, sizeof(dtmf),
+			 "a=rtpmap:%d telephone-event/8000\r\n", s->dtmf_pt);
+	}
+	n = snprintf(out, size,
+		     "v=0\r\no=sbc %u %u IN %s %s\r\ns=-\r\nc=IN %s %s\r\n"
+		     "t=0 0\r\nm=audio %u RTP/AVP %d%s\r\n"
+		     "a=rtpmap:%d %s/%u\r\n%sa=sendrecv\r\n",
+		     call->id, (unsigned)sbc_host->now_ms(), ipv, addr, ipv, addr,
+		     loc.port, s->pt, dtmf_fmt, s->pt, s->codec, s->clock_hz,
+		     dtmf);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+/*
+ * A re-INVITE without SDP (RFC 3261 14.2: the 2xx must offer, the ACK
+ * answers) is answered here, not relayed: our offer is the media as it
+ * is on the requester's leg (plain RTP), so that nothing changes on the
+ * other side. The sip service keeps the ACK of a re-INVITE to itself, so
+ * the answer is not read: the leg keeps its codec and latches to where
+ * the RTP comes from.
+ */
+static bool reinvite_without_offer(struct sbc_call *call, unsigned side,
+				   struct sip_request *req)
+{
+	const struct sip_message *m = sbc_sip->request_message(req);
+	struct sip_text method = sbc_sip->method(m), ruri;
+	char sdp[SBC_SDP_MAX], contact[300];
+	int len;
+
+	if (method.len != 6 || strncmp(method.ptr, "INVITE", 6) ||
+	    sbc_sip->body(m).len || call->state != CALL_CONFIRMED ||
+	    call->pending)
+		return false;
+	if (call->sdp[side].sec != SBC_SEC_PLAIN) {
+		sbc_sip->reply(req, 488, NULL,
+			       "Warning: 302 tandem-sbc \"an SRTP leg needs "
+			       "an offer in the re-INVITE\"\r\n",
+			       NULL, NULL, 0);
+		return true;
+	}
+	len = current_offer(call, side, sdp, sizeof(sdp));
+	if (len < 0) {
+		sbc_sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
+		return true;
+	}
+	ruri = sbc_sip->request_uri(m);
+	snprintf(contact, sizeof(contact), "Contact: <%.*s>\r\n",
+		 (int)ruri.len, ruri.ptr);
+	sbc_sip->reply(req, 200, NULL, contact, "application/sdp", sdp,
+		       (size_t)len);
+	tnd_info("call %u: re-INVITE without SDP from the %s side answered "
+		 "with the current media", call->id, side_name(side));
+	return true;
+}
+
 static void on_relayed(struct sip_client *c, int status,
 		       const struct sip_message *rsp, void *arg)
 {
@@ -1035,6 +1111,10 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 	if (adapt == SBC_NORM_LOCAL) { /* the sip service answers it */
 		free(meth);
 		return SIP_DECLINED;
+	}
+	if (reinvite_without_offer(call, side, req)) {
+		free(meth);
+		return SIP_TAKEN;
 	}
 	if (!meth)
 		return SIP_DECLINED;

@@ -24,7 +24,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SC="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 15
+plan 17
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -68,7 +68,7 @@ uas() {
 # uac SCENARIO NAME [ARGS]: a late-offer caller from 127.0.0.1:5861
 uac() {
 	sf=$1; name=$2; shift 2
-	rm -f "$WORK/$name.vars" "$WORK/$name.vars.1xx"
+	rm -f "$WORK/$name.vars" "$WORK/$name.vars.1xx" "$WORK/$name.vars.re"
 	"$SIPP" -sf "$SC/$sf.xml" -t u1 127.0.0.1:5860 -s callee \
 		-i 127.0.0.1 -p 5861 -m 1 -mp 32500 -nostdin -timeout 40s \
 		-trace_msg -message_file "$WORK/$name.msg" \
@@ -135,12 +135,19 @@ check "and the core side gets a BYE (sipp exit $rc)" test "$rc" = 0
 check "the SBC logged why" \
 	wait_for "$WORK/sbc.log" "the caller's ACK carries no SDP answer"
 
-# ---- the node keeps serving: one more late-offer call ----
+# ---- the node keeps serving: one more, with a re-INVITE without SDP ----
 uas again-uas
-uac sbc_late_uac again-uac -d 1000
+uac sbc_late_uac_reinvite again-uac -d 1000
 wait_exit "$uac_pid" 20
 check "after it a late-offer call still completes (sipp exit $rc)" \
 	test "$rc" = 0
+t() {
+	[ -n "$(var port "$WORK/again-uac.vars.re")" ] &&
+	[ "$(var port "$WORK/again-uac.vars.re")" = "$(var port "$WORK/again-uac.vars")" ]
+}
+check "a re-INVITE without SDP gets our offer of the same leg ($(cat "$WORK/again-uac.vars.re" 2>/dev/null))" t
+check "and is not relayed to the core" \
+	sh -c "test \$(grep -c '^INVITE ' '$WORK/again-uas.msg') = 1"
 wait_exit "$uas_pid" 20
 [ "$rc" = timeout ] && kill "$uas_pid" 2>/dev/null
 
