@@ -24,7 +24,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SC="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 17
+plan 20
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -134,6 +134,19 @@ check "and the core side gets a BYE (sipp exit $rc)" test "$rc" = 0
 [ "$rc" = timeout ] && kill "$uas_pid" 2>/dev/null
 check "the SBC logged why" \
 	wait_for "$WORK/sbc.log" "the caller's ACK carries no SDP answer"
+
+# ---- an answer with no codec we can relay: BYE both sides ----
+uas bad-uas
+uac sbc_late_uac_badanswer bad-uac
+wait_exit "$uac_pid" 20
+check "an unusable answer in the ACK: the caller gets a BYE (sipp exit $rc)" \
+	test "$rc" = 0
+[ "$rc" = timeout ] && kill "$uac_pid" 2>/dev/null
+wait_exit "$uas_pid" 20
+check "and the core side gets a BYE (sipp exit $rc)" test "$rc" = 0
+[ "$rc" = timeout ] && kill "$uas_pid" 2>/dev/null
+check "the SBC logged why" \
+	wait_for "$WORK/sbc.log" "the caller's answer in the ACK is unusable"
 
 # ---- the node keeps serving: one more, with a re-INVITE without SDP ----
 uas again-uas
