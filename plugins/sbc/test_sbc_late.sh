@@ -24,7 +24,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SC="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 20
+plan 21
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -101,6 +101,13 @@ uas late-uas
 uac sbc_late_uac late-uac -d 5000
 check "the core gets the SBC's offer in the INVITE" \
 	wait_for "$WORK/late-uas.vars" port=
+t() {
+	f=" $(sed -n 's/.*fmts=//p' "$WORK/late-uas.vars") "
+	case $f in *" 8 "*) ;; *) return 1 ;; esac
+	case $f in *" 0 "*) ;; *) return 1 ;; esac
+	[ "$(echo $f | wc -w)" -ge 3 ]
+}
+check "the SBC's offer lists the media service's codecs and telephone-event ($(sed -n 's/.*fmts=//p' "$WORK/late-uas.vars"))" t
 check "the caller gets an offer in the 200" \
 	wait_for "$WORK/late-uac.vars" port=
 t() { grep -q 'fmts=8 ' "$WORK/late-uac.vars"; }
