@@ -754,11 +754,12 @@ static int late_formats(char *pts, size_t pts_size, char *maps,
 
 	pts[0] = maps[0] = '\0';
 	while ((c = sbc_media->codec_next(c))) {
-		int pt = c->static_pt >= 0 ? c->static_pt : dyn++;
+		int pt;
 
 		if (!strcasecmp(c->name, "t38") ||
 		    !strcasecmp(c->name, "telephone-event"))
 			continue;
+		pt = c->static_pt >= 0 ? c->static_pt : dyn++;
 		n = snprintf(pts + np, pts_size - np, " %d", pt);
 		if (n < 0 || (size_t)n >= pts_size - np)
 			return -ENOSPC;
