@@ -24,7 +24,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SC="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 21
+plan 23
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -51,10 +51,11 @@ else
 fi
 ctl() { "$TANDEMCTL" -s "$SOCK" "$@"; }
 
-# uas NAME: the core's callee (PCMA only) on 127.0.0.1:5870, one call
+# uas NAME [SCENARIO]: the core's callee (PCMA only) on 127.0.0.1:5870,
+# one call
 uas() {
 	rm -f "$WORK/$1.vars"
-	"$SIPP" -sf "$SC/sbc_late_uas.xml" -t u1 -i 127.0.0.1 -p 5870 -m 1 \
+	"$SIPP" -sf "$SC/${2:-sbc_late_uas}.xml" -t u1 -i 127.0.0.1 -p 5870 -m 1 \
 		-mp 32400 -nostdin -timeout 40s -trace_msg \
 		-message_file "$WORK/$1.msg" -key out "$WORK/$1.vars" \
 		> "$WORK/$1.out" 2>&1 &
@@ -154,6 +155,17 @@ check "and the core side gets a BYE (sipp exit $rc)" test "$rc" = 0
 [ "$rc" = timeout ] && kill "$uas_pid" 2>/dev/null
 check "the SBC logged why" \
 	wait_for "$WORK/sbc.log" "the caller's answer in the ACK is unusable"
+
+# ---- the core answers without SDP: 500 to the caller, BYE to the core ----
+uas nosdp-uas sbc_late_uas_nosdp
+uac sbc_late_uac_refused nosdp-uac
+wait_exit "$uac_pid" 20
+check "the core's 200 without an answer: the caller gets 500 (sipp exit $rc)" \
+	test "$rc" = 0
+[ "$rc" = timeout ] && kill "$uac_pid" 2>/dev/null
+wait_exit "$uas_pid" 20
+check "and the core side gets a BYE (sipp exit $rc)" test "$rc" = 0
+[ "$rc" = timeout ] && kill "$uas_pid" 2>/dev/null
 
 # ---- the node keeps serving: one more, with a re-INVITE without SDP ----
 uas again-uas
