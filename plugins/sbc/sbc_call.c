@@ -61,6 +61,12 @@ struct sbc_call {
 	char warning[160]; /* "Warning: ..." of a 488 (media refused), or "" */
 	unsigned caller; /* the side whose INVITE made the call */
 	struct sbc_out *out; /* a call from the core: its INVITEs to the peer */
+	/* RFC 3261 13.2.1 late offer: the caller's INVITE had no SDP, we
+	 * offered to the core; our offer to the caller (from the core's
+	 * answer) goes in the 200, its answer comes in the ACK */
+	bool late;
+	bool late_ack;	  /* the 200 with our offer sent, the ACK awaited */
+	char *late_offer; /* our offer towards the caller, NUL-terminated */
 };
 
 struct sbc_counters sbc_count;
@@ -160,6 +166,7 @@ static bool reap_one(struct sbc_call *call, bool force)
 	if (call->chan)
 		sbc_media->chan_free(call->chan);
 	sbc_out_free(call->out);
+	free(call->late_offer);
 	free(call);
 	return true;
 }
@@ -746,6 +753,146 @@ int sbc_sdp_offer_access(struct sbc_call *call, const struct sip_message *m,
 	return sdp_cross(call, SIDE_CORE, m, false, out, size);
 }
 
+/* ---- Late offer (RFC 3261 13.2.1, RFC 3264) ----------------------------- */
+
+/* "m=audio PORT RTP/AVP PT..." and its rtpmaps: every codec the media
+ * service has, then telephone-event. */
+static int late_formats(char *pts, size_t pts_size, char *maps,
+			size_t maps_size)
+{
+	const struct media_codec_info *c = NULL;
+	size_t np = 0, nm = 0;
+	int dyn = 96, n;
+
+	pts[0] = maps[0] = '\0';
+	while ((c = sbc_media->codec_next(c))) {
+		int pt;
+
+		if (!strcasecmp(c->name, "t38") ||
+		    !strcasecmp(c->name, "telephone-event"))
+			continue;
+		pt = c->static_pt >= 0 ? c->static_pt : dyn++;
+		n = snprintf(pts + np, pts_size - np, " %d", pt);
+		if (n < 0 || (size_t)n >= pts_size - np)
+			return -ENOSPC;
+		np += (size_t)n;
+		n = snprintf(maps + nm, maps_size - nm, "a=rtpmap:%d %s/%u\r\n",
+			     pt, c->name, c->clock_hz);
+		if (n < 0 || (size_t)n >= maps_size - nm)
+			return -ENOSPC;
+		nm += (size_t)n;
+	}
+	return np ? dyn : -ENOENT; /* the telephone-event payload type */
+}
+
+/* An INVITE without SDP: our own offer towards the core, leg B's address
+ * and port, the media service's codecs and telephone-event. */
+static int late_offer_core(struct sbc_call *call, char *out, size_t size)
+{
+	struct media_rtp_local loc = { .size = sizeof(loc) };
+	char pts[256], maps[1024];
+	const char *addr = sbc_cfg->core_media_address, *ipv;
+	int dtmf, n;
+
+	if (sbc_media->rtp_local(call->chan, SIDE_CORE, &loc) < 0)
+		return -EIO;
+	if (!addr || !addr[0])
+		addr = loc.addr;
+	ipv = strchr(addr, ':') ? "IP6" : "IP4";
+	dtmf = late_formats(pts, sizeof(pts), maps, sizeof(maps));
+	if (dtmf < 0)
+		return dtmf;
+	n = snprintf(out, size,
+		     "v=0\r\no=sbc %u 1 IN %s %s\r\ns=-\r\nc=IN %s %s\r\n"
+		     "t=0 0\r\nm=audio %u RTP/AVP%s %d\r\n%s"
+		     "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n"
+		     "a=sendrecv\r\n",
+		     call->id, ipv, addr, ipv, addr, loc.port, pts, dtmf, maps,
+		     dtmf, dtmf);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+/* The core's SDP (an answer to our offer, in a 18x or the 200) as our
+ * offer to the caller: leg A's port, the core's codec first, then those
+ * we can transcode to (sdp_cross of an offer). Kept for the 200. */
+static int late_offer_keep(struct sbc_call *call,
+			   const struct sip_message *msg)
+{
+	char sdp[SBC_SDP_MAX];
+	int len = sdp_cross(call, SIDE_CORE, msg, false, sdp, sizeof(sdp));
+
+	if (len <= 0)
+		return len;
+	free(call->late_offer);
+	call->late_offer = strdup(sdp);
+	return call->late_offer ? len : -ENOMEM;
+}
+
+/* Late offer: 1xx reach the caller without SDP; the 200 carries our
+ * offer, its answer comes in the ACK (late_answer). */
+static void relay_late(struct sbc_call *call, int status,
+		       const struct sip_message *msg)
+{
+	const char *body;
+	unsigned flags = 0;
+	char *extra;
+	int rc;
+
+	if (late_offer_keep(call, msg) < 0) {
+		call_hangup(call, 488, "late offer: the core's SDP cannot be "
+				       "anchored");
+		return;
+	}
+	body = status >= 200 ? call->late_offer : NULL;
+	if (status >= 200 && !body) {
+		call_hangup(call, 500, "late offer: the core answered without "
+				       "SDP");
+		return;
+	}
+	extra = sbc_norm_relay(call->peer, SIDE_CORE, msg, &flags);
+	rc = sbc_sip->dialog_reply(call->dlg[SIDE_ACCESS], status, NULL, extra,
+				   body ? "application/sdp" : NULL, body,
+				   body ? strlen(body) : 0, 0);
+	free(extra);
+	if (rc < 0) {
+		call_hangup(call, 0, "the caller has gone (cancelled)");
+		return;
+	}
+	if (status < 200) {
+		call->state = CALL_EARLY;
+		return;
+	}
+	call->state = CALL_CONFIRMED;
+	call->late_ack = true;
+	tnd_info("call %u: answered, our offer in the 200 (late offer)",
+		 call->id);
+}
+
+/* The caller's ACK to the 200 that carried our offer: its answer keys
+ * leg A (and fixes leg B's codec). RFC 3264 leaves an offer without a
+ * usable answer to the offerer: we end the call. */
+static void late_answer(struct sbc_call *call, const struct sip_message *ack)
+{
+	char sdp[SBC_SDP_MAX];
+
+	call->late_ack = false;
+	if (!ack || !sbc_sip->body(ack).len) {
+		tnd_notice("call %u: late offer: the caller's ACK carries no "
+			   "SDP answer", call->id);
+		call_hangup(call, 0, "no answer to our offer, ending both sides");
+		return;
+	}
+	if (sdp_cross(call, SIDE_ACCESS, ack, true, sdp, sizeof(sdp)) < 0) {
+		tnd_notice("call %u: late offer: the caller's answer in the "
+			   "ACK is unusable", call->id);
+		call_hangup(call, 0, "unusable answer to our offer, ending "
+				     "both sides");
+		return;
+	}
+	tnd_info("call %u: the caller answered in the ACK (late offer)",
+		 call->id);
+}
+
 /* ---- The core leg: responses to our INVITE ------------------------------ */
 
 static void relay_response(struct sbc_call *call, int status,
@@ -755,6 +902,10 @@ static void relay_response(struct sbc_call *call, int status,
 	unsigned flags = 0;
 	int len, rc;
 
+	if (call->late) {
+		relay_late(call, status, msg);
+		return;
+	}
 	len = sdp_cross(call, SIDE_CORE, msg, true, sdp, sizeof(sdp));
 	if (len < 0) {
 		call_hangup(call, 488, "the core's answer cannot be anchored");
@@ -825,7 +976,12 @@ static void on_access_state(struct sip_dialog *d, enum sip_dialog_state state,
 {
 	struct sbc_call *call = arg;
 
-	(void)d, (void)msg;
+	(void)d;
+	if (state == SIP_DIALOG_CONFIRMED && call->late_ack &&
+	    call->state == CALL_CONFIRMED) {
+		late_answer(call, msg);
+		return;
+	}
 	if (state != SIP_DIALOG_ENDED)
 		return;
 	call->dlg_ended[SIDE_ACCESS] = true;
@@ -839,6 +995,82 @@ static void on_access_state(struct sip_dialog *d, enum sip_dialog_state state,
 }
 
 /* ---- Requests inside the call, relayed to the other side ---------------- */
+
+/* Our offer of the media as it is on `side`'s leg: its address and port,
+ * the codec and telephone-event that leg uses, in its payload types. */
+static int current_offer(struct sbc_call *call, unsigned side, char *out,
+			 size_t size)
+{
+	const struct sbc_sdp *s = &call->sdp[side];
+	struct media_rtp_local loc = { .size = sizeof(loc) };
+	const char *addr = side == SIDE_ACCESS ? sbc_cfg->access_media_address
+					       : sbc_cfg->core_media_address;
+	const char *ipv;
+	char dtmf[96] = "", dtmf_fmt[16] = "";
+	int n;
+
+	if (!s->valid || !s->codec[0] || s->pt < 0 ||
+	    sbc_media->rtp_local(call->chan, side, &loc) < 0)
+		return -ENOENT;
+	if (!addr || !addr[0])
+		addr = loc.addr;
+	ipv = strchr(addr, ':') ? "IP6" : "IP4";
+	if (s->dtmf_pt >= 0) {
+		snprintf(dtmf_fmt, sizeof(dtmf_fmt), " %d", s->dtmf_pt);
+		snprintf(dtmf, sizeof(dtmf),
+			 "a=rtpmap:%d telephone-event/8000\r\n", s->dtmf_pt);
+	}
+	n = snprintf(out, size,
+		     "v=0\r\no=sbc %u %u IN %s %s\r\ns=-\r\nc=IN %s %s\r\n"
+		     "t=0 0\r\nm=audio %u RTP/AVP %d%s\r\n"
+		     "a=rtpmap:%d %s/%u\r\n%sa=sendrecv\r\n",
+		     call->id, (unsigned)sbc_host->now_ms(), ipv, addr, ipv, addr,
+		     loc.port, s->pt, dtmf_fmt, s->pt, s->codec, s->clock_hz,
+		     dtmf);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
+/*
+ * A re-INVITE without SDP (RFC 3261 14.2: the 2xx must offer, the ACK
+ * answers) is answered here, not relayed: our offer is the media as it
+ * is on the requester's leg (plain RTP), so that nothing changes on the
+ * other side. The sip service keeps the ACK of a re-INVITE to itself, so
+ * the answer is not read: the leg keeps its codec and latches to where
+ * the RTP comes from.
+ */
+static bool reinvite_without_offer(struct sbc_call *call, unsigned side,
+				   struct sip_request *req)
+{
+	const struct sip_message *m = sbc_sip->request_message(req);
+	struct sip_text method = sbc_sip->method(m), ruri;
+	char sdp[SBC_SDP_MAX], contact[300];
+	int len;
+
+	if (method.len != 6 || strncmp(method.ptr, "INVITE", 6) ||
+	    sbc_sip->body(m).len || call->state != CALL_CONFIRMED ||
+	    call->pending)
+		return false;
+	if (call->sdp[side].sec != SBC_SEC_PLAIN) {
+		sbc_sip->reply(req, 488, NULL,
+			       "Warning: 302 tandem-sbc \"an SRTP leg needs "
+			       "an offer in the re-INVITE\"\r\n",
+			       NULL, NULL, 0);
+		return true;
+	}
+	len = current_offer(call, side, sdp, sizeof(sdp));
+	if (len < 0) {
+		sbc_sip->reply(req, 500, NULL, NULL, NULL, NULL, 0);
+		return true;
+	}
+	ruri = sbc_sip->request_uri(m);
+	snprintf(contact, sizeof(contact), "Contact: <%.*s>\r\n",
+		 (int)ruri.len, ruri.ptr);
+	sbc_sip->reply(req, 200, NULL, contact, "application/sdp", sdp,
+		       (size_t)len);
+	tnd_info("call %u: re-INVITE without SDP from the %s side answered "
+		 "with the current media", call->id, side_name(side));
+	return true;
+}
 
 static void on_relayed(struct sip_client *c, int status,
 		       const struct sip_message *rsp, void *arg)
@@ -892,6 +1124,10 @@ static enum sip_verdict relay_request(struct sbc_call *call, unsigned side,
 	if (adapt == SBC_NORM_LOCAL) { /* the sip service answers it */
 		free(meth);
 		return SIP_DECLINED;
+	}
+	if (reinvite_without_offer(call, side, req)) {
+		free(meth);
+		return SIP_TAKEN;
 	}
 	if (!meth)
 		return SIP_DECLINED;
@@ -1069,7 +1305,11 @@ static int call_setup(struct sbc_call *call, const struct sip_message *m)
 	if (media_open(call) < 0)
 		return 503;
 	len = sdp_cross(call, SIDE_ACCESS, m, false, sdp, sizeof(sdp));
-	if (len <= 0) /* no offer (RFC 3261 13.2.1 late offer) or not ours */
+	if (len == 0 && !sbc_sip->body(m).len) { /* RFC 3261 13.2.1 */
+		len = late_offer_core(call, sdp, sizeof(sdp));
+		call->late = len > 0;
+	}
+	if (len <= 0) /* not an offer we can take */
 		return 488;
 	if (core_invite(call, m, sdp, (size_t)len) < 0)
 		return 503;
@@ -1145,6 +1385,7 @@ struct sbc_out {
 	uint64_t attempt_ms;  /* when this attempt's INVITE left */
 	size_t offer_len;
 	char offer[SBC_SDP_MAX]; /* our SDP offer to the access side */
+	char *headers;		 /* the rules' extra lines (sbc_norm.c) */
 };
 
 static struct tnd_timer *failover_poll;
@@ -1154,8 +1395,10 @@ static const struct sip_dialog_ops out_core_ops, out_access_ops;
 /* Called by reap_one() once the call's dialogs are released. */
 static void sbc_out_free(struct sbc_out *o)
 {
-	if (o)
+	if (o) {
 		free(o->leg);
+		free(o->headers);
+	}
 	free(o);
 }
 
@@ -1252,6 +1495,7 @@ static int access_invite(struct sbc_call *call, const struct sip_message *m,
 	struct sip_request_spec spec = { .size = sizeof(spec) };
 	struct sbc_out *o = call->out;
 	struct peer_leg *leg = calloc(1, sizeof(*leg));
+	char *both = NULL;
 	int rc;
 
 	if (!leg)
@@ -1263,7 +1507,15 @@ static int access_invite(struct sbc_call *call, const struct sip_message *m,
 	spec.to = o->to;
 	spec.call_id = o->callid;
 	spec.cseq = ++o->cseq;
-	spec.headers = auth;
+	if (auth && o->headers) {
+		both = malloc(strlen(o->headers) + strlen(auth) + 1);
+		if (!both) {
+			free(leg);
+			return -ENOMEM;
+		}
+		strcpy(stpcpy(both, o->headers), auth);
+	}
+	spec.headers = both ? both : auth ? auth : o->headers;
 	spec.body_type = "application/sdp";
 	spec.body = o->offer;
 	spec.body_len = o->offer_len;
@@ -1272,6 +1524,7 @@ static int access_invite(struct sbc_call *call, const struct sip_message *m,
 	spec.max_forwards = o->max_forwards;
 	o->attempt_ms = sbc_host->now_ms();
 	rc = sbc_sip->dialog_invite(&spec, &out_access_ops, leg, &leg->d);
+	free(both);
 	if (rc < 0) {
 		free(leg);
 		return rc;
@@ -1549,6 +1802,65 @@ static void access_host(char *out, size_t size)
 	}
 }
 
+/* "<uri>" -> "uri" */
+static void uri_of(const char *name_addr, char *out, size_t size)
+{
+	const char *lt = strchr(name_addr, '<');
+
+	lt = lt ? lt + 1 : name_addr;
+	snprintf(out, size, "%.*s", (int)strcspn(lt, ">"), lt);
+}
+
+/* RFC 3966 5.1.4: only a global number ("+...") stands alone; a number
+ * the rules put in a peer's national or local format is no longer
+ * marked user=phone. */
+static void drop_user_phone(char *uri)
+{
+	char user[128], *p = strstr(uri, ";user=phone");
+	struct sip_text t = { uri, strlen(uri) };
+
+	uri_user(t, user, sizeof(user));
+	if (!p || user[0] == '+')
+		return;
+	memmove(p, p + strlen(";user=phone"),
+		strlen(p + strlen(";user=phone")) + 1);
+}
+
+/* The peer's rule set (and the core's) on the INVITE towards the peer,
+ * as core_invite() does the other way: numbers in the peer's dialling
+ * format, the trust boundary's headers, the rules' actions. */
+static int out_normalise(struct sbc_call *call, const struct sip_message *m)
+{
+	struct sbc_out *o = call->out;
+	struct sbc_norm_msg nm;
+	struct sip_text ruri;
+	int rc;
+
+	memset(&nm, 0, sizeof(nm));
+	snprintf(nm.ruri, sizeof(nm.ruri), "%s", o->ruri);
+	uri_of(o->from, nm.from, sizeof(nm.from));
+	uri_of(o->to, nm.to, sizeof(nm.to));
+	rc = sbc_norm_cross(sbc_cfg->core_rules, SBC_NORM_FROM_CORE,
+			    sbc_norm_peer_rules(call->peer), SBC_NORM_TO_PEER,
+			    m, &nm);
+	if (rc == 0) {
+		drop_user_phone(nm.ruri);
+		drop_user_phone(nm.from);
+		drop_user_phone(nm.to);
+		snprintf(o->ruri, sizeof(o->ruri), "%s", nm.ruri);
+		snprintf(o->from, sizeof(o->from), "<%s>", nm.from);
+		snprintf(o->to, sizeof(o->to), "<%s>", nm.to);
+		/* a failover rebuilds the URIs from the user part */
+		ruri = (struct sip_text){ nm.ruri, strlen(nm.ruri) };
+		uri_user(ruri, o->user, sizeof(o->user));
+		o->headers = sbc_norm_headers(&nm);
+	} else {
+		tnd_notice("call %u: rules not applied: %d", call->id, rc);
+	}
+	sbc_norm_msg_free(&nm);
+	return rc;
+}
+
 /* The outgoing parties and offer of a call from the core; a status when
  * the call cannot go on. */
 static int out_setup(struct sbc_call *call, const struct sip_message *m,
@@ -1575,6 +1887,8 @@ static int out_setup(struct sbc_call *call, const struct sip_message *m,
 	access_host(host, sizeof(host));
 	snprintf(o->from, sizeof(o->from), "<sip:%s@%s%s>", caller, host,
 		 user_param(caller));
+	if (out_normalise(call, m) < 0)
+		return 500;
 	snprintf(o->callid, sizeof(o->callid), "sbc%u-%08x%08x", call->id,
 		 (unsigned)random(), (unsigned)random());
 	mf = sip_has_max_forwards() ? sbc_sip->max_forwards(m) : -ENOENT;

@@ -20,21 +20,8 @@
 # peer ACL a REGISTER from elsewhere gets 403, and requests to a device's
 # token from outside the core get 403. Every sipp run is bounded (-m, -timeout).
 . "$abs_top_srcdir/tests/integration/lib.sh"
-if [ -n "$SBC_KEEP_WORK" ]; then # debugging: keep the traces
-	cleanup() {
-		for pid in $NODE_PIDS; do kill -KILL "$pid" 2>/dev/null; done
-		echo "# traces kept in $WORK"
-	}
-fi
 
-if [ -z "$SBC_IN_NETNS" ]; then
-	if ! unshare -rn true 2>/dev/null; then
-		echo "1..0 # SKIP cannot create a network namespace (unshare -rn)"
-		exit 0
-	fi
-	rm -rf "$WORK"
-	SBC_IN_NETNS=1 exec unshare -rn sh "$0" "$@"
-fi
+in_netns "$@"
 if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp (sip-tester) missing"
 	exit 0

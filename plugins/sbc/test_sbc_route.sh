@@ -14,21 +14,7 @@
 # that access -> core calls still work. Every sipp run is bounded.
 . "$abs_top_srcdir/tests/integration/lib.sh"
 
-if [ -z "$SBC_IN_NETNS" ]; then
-	if ! unshare -rn true 2>/dev/null; then
-		echo "1..0 # SKIP cannot create a network namespace (unshare -rn)"
-		exit 0
-	fi
-	rm -rf "$WORK"
-	SBC_IN_NETNS=1 exec unshare -rn sh "$0" "$@"
-fi
-if [ -n "$SBC_KEEP_WORK" ]; then # debugging: keep the traces
-	cleanup() {
-		for pid in $NODE_PIDS; do kill -KILL "$pid" 2>/dev/null; done
-		echo "# traces kept in $WORK"
-	}
-fi
-ip link set lo up || { echo "1..0 # SKIP cannot set lo up"; exit 0; }
+in_netns "$@"
 for a in 10.30.0.1 10.30.0.2 10.30.0.3 10.40.0.1 10.40.0.2; do
 	ip addr add $a/32 dev lo ||
 		{ echo "1..0 # SKIP cannot add addresses to lo"; exit 0; }
@@ -39,7 +25,7 @@ if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 fi
 SCEN="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
-plan 32
+plan 35
 
 cat > "$WORK/sbc.conf" <<CONF
 [node]
@@ -103,6 +89,16 @@ destination = udp:10.30.0.2:5283
 prefixes = +44207947
 out_user = trunk
 out_password = s3cret
+[sbc-peer natpbx]
+address = 10.30.0.14
+destination = udp:10.30.0.2:5286
+prefixes = +44207941
+rules = uk-national
+[sbc-rules uk-national]
+country_code = 44
+national_prefix = 0
+international_prefix = 00
+number_format = national
 [sbc-peer badtrunk]
 address = 10.30.0.7
 destination = udp:10.30.0.2:5284
@@ -287,6 +283,21 @@ check "a peer with max_calls 1: the second call at once meets 503 Peer Limit" \
 	 grep -q '^Retry-After: 5' '$WORK/core-single.msg'"
 check "the first call to it completes" peer_done
 
+# ---- a peer's rule set: numbers in its national dialling format ----
+peer natpbx sbc_uas_call.xml 10.30.0.2 5286
+core natpbx sbc_route_uac_call.xml "tel:+442079411234"
+check "a call to a peer with rules (national format) completes (rc=$core_rc)" \
+	test "$core_rc" = 0
+peer_done
+check "the peer gets the called number in its national format" \
+	grep -q '^INVITE sip:02079411234@10.30.0.2:5286 SIP/2.0' \
+	"$WORK/peer-natpbx.msg"
+check "and the caller's number in its international format (00...)" \
+	grep -q '^From: <sip:0015550001@10.30.0.1:5260>;tag=' \
+	"$WORK/peer-natpbx.msg"
+grep -q '^INVITE sip:02079411234@' "$WORK/peer-natpbx.msg" ||
+	grep -E '^(INVITE|From|To):? ' "$WORK/peer-natpbx.msg" | diag
+
 # ---- access -> core still ----
 "$SIPP" -sf "$SBC_SRCDIR/sipp/sbc_uas_call.xml" -t u1 -i 10.40.0.2 -p 5272 \
 	-mp 9000 -m 1 -nostdin -timeout 30s -trace_msg \
@@ -301,8 +312,8 @@ check "a call from the access side still goes to the core next hop (rc=$access_r
 	sh -c "test $access_rc = 0 && grep -q '^INVITE sip:callee@core.lab SIP/2.0' '$WORK/core-uas.msg'"
 peer_done
 
-check "counters: 20 calls towards access peers, 4 failovers ($(stat calls_to_access), $(stat failovers))" \
-	test "$(stat calls_to_access)" = 20 -a "$(stat failovers)" = 4
+check "counters: 21 calls towards access peers, 4 failovers ($(stat calls_to_access), $(stat failovers))" \
+	test "$(stat calls_to_access)" = 21 -a "$(stat failovers)" = 4
 
 kill -TERM "$NODE_PID" 2>/dev/null
 wait_exit "$NODE_PID" 20

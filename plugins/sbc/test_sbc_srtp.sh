@@ -20,15 +20,7 @@
 # sipp run is bounded.
 . "$abs_top_srcdir/tests/integration/lib.sh"
 
-if [ -z "$SBC_IN_NETNS" ]; then
-	if ! unshare -rn true 2>/dev/null; then
-		echo "1..0 # SKIP cannot create a network namespace (unshare -rn)"
-		exit 0
-	fi
-	rm -rf "$WORK"
-	SBC_IN_NETNS=1 exec unshare -rn sh "$0" "$@"
-fi
-ip link set lo up || { echo "1..0 # SKIP cannot set lo up"; exit 0; }
+in_netns "$@"
 if [ -z "$SIPP" ] || [ ! -x "$SIPP" ] || ! command -v tshark >/dev/null; then
 	echo "1..0 # SKIP sipp (sip-tester) or tshark missing"
 	exit 0
@@ -373,5 +365,4 @@ done
 t() { ! grep -q 'AddressSanitizer\|runtime error' "$WORK/sbc.log" "$WORK/strict.log" "$WORK/dual.log"; }
 check "no sanitizer report in the nodes' logs" t
 [ "$tap_failed" = 0 ] || { diag "$WORK/peer.out"; tail -n 40 "$WORK/sbc.log" | diag; }
-[ -n "$SBC_KEEP_WORK" ] && { echo "# work kept in $WORK"; trap - EXIT; }
 finish

@@ -24,22 +24,8 @@
 # Runs in a network namespace of its own (unshare -rn, loopback only);
 # every wait is a bounded loop.
 . "$abs_top_srcdir/tests/integration/lib.sh"
-if [ -n "$SBC_KEEP_WORK" ]; then # debugging: keep the traces
-	cleanup() {
-		for pid in $NODE_PIDS; do kill -KILL "$pid" 2>/dev/null; done
-		echo "# traces kept in $WORK"
-	}
-fi
 
-if [ -z "$SBC_IN_NETNS" ]; then
-	if ! unshare -rn true 2>/dev/null; then
-		echo "1..0 # SKIP cannot create a network namespace (unshare -rn)"
-		exit 0
-	fi
-	rm -rf "$WORK"
-	SBC_IN_NETNS=1 exec unshare -rn sh "$0" "$@"
-fi
-ip link set lo up || { echo "1..0 # SKIP cannot set lo up"; exit 0; }
+in_netns "$@"
 if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
 	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
 	exit 0

@@ -2,22 +2,6 @@
 # Helpers of the sip plugin's integration tests. Sourced after
 # tests/integration/lib.sh, not run.
 
-# in_netns: re-run the calling test inside a network namespace of its own
-# with only loopback up, so that nothing it makes the node send can leave
-# the machine (addresses of the torture corpus, forwarded requests).
-# Prints a TAP skip when no namespace can be made.
-in_netns() {
-	if [ -n "$SIP_IN_NETNS" ]; then
-		ip link set lo up || { echo "1..0 # SKIP cannot set lo up"; exit 0; }
-		return 0
-	fi
-	if ! unshare -rn true 2>/dev/null; then
-		echo "1..0 # SKIP cannot create a network namespace (unshare -rn)"
-		exit 0
-	fi
-	SIP_IN_NETNS=1 exec unshare -rn sh "$0" "$@"
-}
-
 # sip_conf FILE SOCK PORT [KEY=VALUE...]: a node running the sip plugin
 # with UDP and TCP listeners on 127.0.0.1:PORT; extra [sip] keys follow.
 sip_conf() {

@@ -21,9 +21,29 @@ WORK=$(mktemp -d /tmp/tandem-test.XXXXXX)
 NODE_PIDS=""
 cleanup() {
 	for pid in $NODE_PIDS; do kill -KILL "$pid" 2>/dev/null; done
-	rm -rf "$WORK"
+	if [ -n "${TND_KEEP_WORK:-}${SBC_KEEP_WORK:-}" ]; then
+		echo "# traces kept in $WORK" # debugging: TND_KEEP_WORK=1
+	else
+		rm -rf "$WORK"
+	fi
 }
 trap cleanup EXIT
+
+# in_netns "$@": run the test again in a network namespace of its own
+# (unshare -rn) with only lo, up: nothing it sends can leave the machine
+# and its ports meet no other test's. SKIP where that cannot be made.
+in_netns() {
+	if [ -n "${TND_IN_NETNS:-}" ]; then
+		ip link set lo up || { echo "1..0 # SKIP cannot set lo up"; exit 0; }
+		return 0
+	fi
+	if ! unshare -rn true 2>/dev/null; then
+		echo "1..0 # SKIP cannot create a network namespace (unshare -rn)"
+		exit 0
+	fi
+	rm -rf "$WORK"
+	TND_IN_NETNS=1 exec unshare -rn sh "$0" "$@"
+}
 
 # start_node CONFIG LOG: start tandemd in the background and wait (bounded)
 # until its control socket answers. Sets NODE_PID.
