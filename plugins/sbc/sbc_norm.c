@@ -1016,7 +1016,10 @@ static int action_parse(const char *line, struct action *a, char *err,
 		*colon = '\0';
 		if (!header_name_ok(target, false) || !*rest)
 			return fail(err, size, "add needs 'NAME: VALUE'");
-		snprintf(a->t.name, sizeof(a->t.name), "%s", target);
+		if (strlen(target) >= sizeof(a->t.name))
+			return fail(err, size, "add: header name '%s' longer "
+				    "than %zu", target, sizeof(a->t.name) - 1);
+		memcpy(a->t.name, target, strlen(target) + 1);
 		a->t.uri = URI_NONE;
 		a->value = strdup(rest);
 		return a->value ? 0 : -ENOMEM;
