@@ -506,6 +506,23 @@ static void copy_headers(const struct sip_message *m, const char *name,
 static void on_core_register(struct sip_client *c, int status,
 			     const struct sip_message *rsp, void *arg);
 
+/* The binding's REGISTER towards the core (its Call-ID, next CSeq);
+ * `to` and `from` are buffers of 300 for the name-addrs. */
+static void register_spec(struct binding *b, struct sip_request_spec *spec,
+			  char *to, char *from, const char *headers)
+{
+	snprintf(to, 300, "<%s>", b->aor);
+	snprintf(from, 300, "<%s>", b->from);
+	spec->method = "REGISTER";
+	spec->request_uri = b->ruri;
+	spec->from = from;
+	spec->to = to;
+	spec->call_id = b->call_id;
+	spec->cseq = ++b->cseq;
+	spec->headers = headers;
+	spec->next_hop = sbc_cfg->core_next_hop;
+}
+
 /* A REGISTER of `b` to the core: the device's credentials (when `from`
  * is its request), our Contact, `expires`. `pending` hears the answer. */
 static int register_core(struct binding *b, const struct sip_message *from,
@@ -525,16 +542,7 @@ static int register_core(struct binding *b, const struct sip_message *from,
 		copy_headers(from, "Proxy-Authorization", headers,
 			     sizeof(headers));
 	}
-	snprintf(to, sizeof(to), "<%s>", b->aor);
-	snprintf(fromuri, sizeof(fromuri), "<%s>", b->from);
-	spec.method = "REGISTER";
-	spec.request_uri = b->ruri;
-	spec.from = fromuri;
-	spec.to = to;
-	spec.call_id = b->call_id;
-	spec.cseq = ++b->cseq;
-	spec.headers = headers;
-	spec.next_hop = sbc_cfg->core_next_hop;
+	register_spec(b, &spec, to, fromuri, headers);
 	spec.forward_of = from;
 	return pending_send(&spec, on_core_register, pending);
 }
@@ -563,16 +571,7 @@ static void binding_drop(struct binding *b, const char *why)
 	if (b->registered && core_contact(b, contact, sizeof(contact)) >= 0) {
 		snprintf(headers, sizeof(headers),
 			 "Contact: %s;expires=0\r\nExpires: 0\r\n", contact);
-		snprintf(to, sizeof(to), "<%s>", b->aor);
-		snprintf(fromuri, sizeof(fromuri), "<%s>", b->from);
-		spec.method = "REGISTER";
-		spec.request_uri = b->ruri;
-		spec.from = fromuri;
-		spec.to = to;
-		spec.call_id = b->call_id;
-		spec.cseq = ++b->cseq;
-		spec.headers = headers;
-		spec.next_hop = sbc_cfg->core_next_hop;
+		register_spec(b, &spec, to, fromuri, headers);
 		p = pending_new(NULL, 0);
 		if (p)
 			pending_send(&spec, on_unregistered, p);
