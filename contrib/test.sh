@@ -19,7 +19,8 @@ step() {
 
 # Tests run one at a time: the media and call tests keep 20 ms deadlines
 # and two cores shared by parallel tests miss them (builds stay parallel).
-check_in() { make -C "$1" check; }
+# -k: one failing directory does not hide the results of the others.
+check_in() { make -k -C "$1" check; }
 
 step build sh contrib/build.sh _build --enable-werror
 step check check_in _build
@@ -34,6 +35,18 @@ results() {
 		-exec cat {} + 2>/dev/null
 }
 pass=$(results | grep -c '^:test-result: PASS')
+# Name each failed test and show the end of its log: CI keeps only the
+# tail of what this prints.
+failed_logs() {
+	find _build _build-asan -name '*.trs' -not -path '*/tandem-*/*' \
+		-exec grep -lE '^:test-result: (FAIL|ERROR|XPASS)' {} + 2>/dev/null
+}
+for trs in $(failed_logs); do
+	log=${trs%.trs}.log
+	echo "=== failed: $log"
+	grep -E '^(not ok|Bail out)' "$log" | head -20
+	tail -n 30 "$log"
+done
 fail=$(results | grep -Ec '^:test-result: (FAIL|ERROR|XPASS)')
 if [ -n "$failed_steps" ]; then
 	echo "failed steps:$failed_steps"

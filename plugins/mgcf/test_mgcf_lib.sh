@@ -199,11 +199,7 @@ uas_start() {
 		> "$out" 2>&1 &
 	UAS_PID=$!
 	NODE_PIDS="$NODE_PIDS $UAS_PID"
-	# ready once its port is bound
-	for _ in $(seq 1 50); do
-		ss -Hlun "sport = :$SIPP_UAS" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
+	wait_udp_port $SIPP_UAS # ready once its port is bound
 	return 0
 }
 

@@ -142,10 +142,7 @@ KCFG
 	"$KAM" -f "$WORK/kam/kamailio.cfg" -DD -E -m 64 -M 8 \
 		-Y "$WORK/kam" > "$WORK/kam/kamailio.log" 2>&1 &
 	SIPP_PIDS="$SIPP_PIDS $!"
-	for _ in $(seq 1 50); do # bounded: until its port is bound
-		ss -uln | grep -q "127.0.0.1:$P_KAM " && break
-		sleep 0.1
-	done
+	wait_udp_port "$P_KAM"
 fi
 
 # t1_ms 100: Timer F, an OPTIONS' timeout, is 6.4 s

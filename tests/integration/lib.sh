@@ -80,3 +80,13 @@ wait_for() {
 	done
 	return 1
 }
+
+# wait_udp_port PORT: bounded wait (10 s) until a UDP socket is bound to
+# PORT (a sipp started in the background is ready for its peer).
+wait_udp_port() {
+	for _ in $(seq 1 100); do
+		ss -Hlun "sport = :$1" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}

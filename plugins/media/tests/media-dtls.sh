@@ -8,6 +8,8 @@
 # tampered packet refused. A channel told the wrong fingerprint refuses
 # the peer: no SRTP, nothing in clear.
 . "$abs_top_srcdir/tests/integration/lib.sh"
+# A network of its own: the ports below meet no other process's.
+in_netns "$@"
 PLUGIN_PATH="$PLUGIN_PATH:$abs_builddir/tests"
 PEER="$abs_builddir/test_media_peer"
 plan 9

@@ -7,6 +7,8 @@
 # by SpanDSP in the peer. In band -> RFC 4733 -> in band, with no tone
 # leaking into B's audio, and the owner told of every digit.
 . "$abs_top_srcdir/tests/integration/lib.sh"
+# A network of its own: the ports below meet no other process's.
+in_netns "$@"
 PLUGIN_PATH="$PLUGIN_PATH:$abs_builddir/tests"
 PEER="$abs_builddir/test_media_peer"
 DIGITS='0123456789*#ABCD'

@@ -18,6 +18,8 @@ if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP sipp plays captures through a raw socket: needs root"
 	exit 0
 fi
+# A network of its own: the ports below meet no other process's.
+in_netns "$@"
 plan 7
 
 # Ports of our own, away from other tests running at the same time.
@@ -61,10 +63,8 @@ sink=$!
 sipp -sf "$WORK/uas.xml" -i 127.0.0.1 -p $((base + 2)) -m 1 -timeout 30s \
 	-timeout_error -nostdin > "$WORK/uas.out" 2>&1 < /dev/null &
 uas=$!
-for _ in $(seq 1 50); do
-	grep -q listening "$WORK/sink.out" 2>/dev/null && break
-	sleep 0.1
-done
+wait_for "$WORK/sink.out" listening
+wait_udp_port $((base + 2))
 sipp -sf "$WORK/uac.xml" -i 127.0.0.1 -p $((base + 4)) -mi 127.0.0.1 \
 	-mp $mp -m 1 -timeout 30s -timeout_error -nostdin \
 	127.0.0.1:$((base + 2)) > "$WORK/uac.out" 2>&1 < /dev/null

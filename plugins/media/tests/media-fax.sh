@@ -10,6 +10,8 @@
 # (no retrain failure: T.30 would end in an error). About 30 s: T.30
 # runs in real time.
 . "$abs_top_srcdir/tests/integration/lib.sh"
+# A network of its own: the ports below meet no other process's.
+in_netns "$@"
 PLUGIN_PATH="$PLUGIN_PATH:$abs_builddir/tests"
 PEER="$abs_builddir/test_media_peer"
 plan 11

@@ -7,6 +7,8 @@
 # keys and answering an offer. A replayed and a tampered packet are
 # refused and counted.
 . "$abs_top_srcdir/tests/integration/lib.sh"
+# A network of its own: the ports below meet no other process's.
+in_netns "$@"
 PLUGIN_PATH="$PLUGIN_PATH:$abs_builddir/tests"
 PEER="$abs_builddir/test_media_peer"
 plan 15

@@ -8,6 +8,8 @@
 # go back into Y, cross the E1 again as tones and come out of X, where the
 # peer detects them. The blocks of the bearer channels clock the channels.
 . "$abs_top_srcdir/tests/integration/lib.sh"
+# A network of its own: the ports below meet no other process's.
+in_netns "$@"
 PLUGIN_PATH="$PLUGIN_PATH:$abs_builddir/tests"
 PEER="$abs_builddir/test_media_peer"
 DIGITS='0123456789*#ABCD'
