@@ -516,6 +516,23 @@ static int accept_any(int ok, X509_STORE_CTX *store)
 	return 1;
 }
 
+/* SSL_connect until done, for at most 10 s: each 200 ms read timeout
+ * (SO_RCVTIMEO) is a WANT_READ, after which the flight is resent when
+ * DTLS's own timer says so. A slow far end (a sanitizer build on a busy
+ * machine) is waited for, not failed. */
+static int dtls_handshake(SSL *ssl)
+{
+	long long end = now_ms() + 10000;
+	int rc;
+
+	while ((rc = SSL_connect(ssl)) != 1 && now_ms() < end) {
+		if (SSL_get_error(ssl, rc) != SSL_ERROR_WANT_READ)
+			break;
+		DTLSv1_handle_timeout(ssl);
+	}
+	return rc;
+}
+
 static SSL *dtls_connect(int fd, unsigned port, const char *dir)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -543,7 +560,7 @@ static SSL *dtls_connect(int fd, unsigned port, const char *dir)
 	BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, &sin);
 	SSL_set_bio(ssl, bio, bio);
 	SSL_CTX_free(ctx);	/* the SSL keeps its reference */
-	if (SSL_connect(ssl) != 1) {
+	if (dtls_handshake(ssl) != 1) {
 		ERR_print_errors_fp(stderr);
 		SSL_free(ssl);
 		return NULL;
