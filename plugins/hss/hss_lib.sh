@@ -36,6 +36,10 @@ ctl() { "$TANDEMCTL" -s "$HSS_SOCK" "$@"; }
 
 # cx: the diaclient as client.ims.lab (an I/S-CSCF), script on stdin.
 cx() { diaclient client.ims.lab 3870 hss.ims.lab@127.0.0.1:3868 "$@"; }
+# answered FILE: bounded wait (10 s) until the diaclient writing FILE has
+# its first answer (a script that then acts on the HSS knows its request
+# was served, however slow the build or the machine).
+answered() { dia_wait 10 grep -q '^answer' "$1"; }
 # as: the diaclient as an application server (Sh).
 as() { diaclient as.ims.lab 3871 hss.ims.lab@127.0.0.1:3868 "$@"; }
 

@@ -116,7 +116,7 @@ check "LIR for a user never registered: 5003" test "$(result "$WORK/a2" 7)" = 50
 # HSS-initiated de-registration: the S-CSCF (here the client, which sent
 # the SAR) gets an RTR.
 { echo "send SAR $U Server-Name=sip:scscf.ims.lab:6060 Server-Assignment-Type=2 User-Data-Already-Available=1"
-  sleep 0.5; ctl hss deregister alice@ims.lab > "$WORK/dereg" 2>&1
+  answered "$WORK/a3"; ctl hss deregister alice@ims.lab > "$WORK/dereg" 2>&1
   echo "wait-requests 1"; } | cx > "$WORK/a3" 2>&1
 t() { [ "$(result "$WORK/a3" 1)" = 2001 ] && [ -z "$(val "$WORK/a3" 1 User-Data)" ]; }
 check "RE_REGISTRATION with data already available: 2001, no User-Data" t

@@ -94,7 +94,7 @@ check "a JSON export imports into another node unchanged (impu_attrs too)" cmp "
 
 # A registered user of a profile that changes: its S-CSCF gets a PPR.
 { echo "send SAR User-Name=u1@ims.lab Public-Identity=sip:u1@ims.lab Server-Name=sip:scscf.ims.lab:6060 Server-Assignment-Type=1 User-Data-Already-Available=0"
-  sleep 0.5; ctl hss profile set mmtel "$WORK/good.xml" > "$WORK/ppr" 2>&1
+  answered "$WORK/c0"; ctl hss profile set mmtel "$WORK/good.xml" > "$WORK/ppr" 2>&1
   echo "wait-requests 1"; } | cx > "$WORK/c0" 2>&1
 t() { grep -q '^request PPR' "$WORK/c0" && grep -q '^  User-Name=u1@ims.lab' "$WORK/c0" &&
 	grep -q '^  User-Data=.*<ServerName>sip:mmtel.ims.lab:5070</ServerName>' "$WORK/c0" &&
@@ -103,7 +103,7 @@ check "a profile change sends a PPR with the new User-Data to the S-CSCF" t
 
 # Delete a registered subscriber: its S-CSCF gets an RTR.
 { echo "send SAR User-Name=u1@ims.lab Public-Identity=sip:u1@ims.lab Server-Name=sip:scscf.ims.lab:6060 Server-Assignment-Type=1 User-Data-Already-Available=0"
-  sleep 0.5; ctl hss subscriber delete u1@ims.lab > "$WORK/del" 2>&1
+  answered "$WORK/c1"; ctl hss subscriber delete u1@ims.lab > "$WORK/del" 2>&1
   echo "wait-requests 1"; } | cx > "$WORK/c1" 2>&1
 t() { grep -q '^request RTR' "$WORK/c1" && grep -q '^  Deregistration-Reason.Reason-Code=0' "$WORK/c1" &&
 	! ctl hss subscriber show u1@ims.lab > /dev/null 2>&1; }

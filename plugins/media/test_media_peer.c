@@ -407,7 +407,7 @@ static void run_flows(int fa, unsigned chan_a, int fb, unsigned chan_b,
 	struct flow ab = { .ssrc = 0x0a0a0a0a }, ba = { .ssrc = 0x0b0b0b0b };
 	uint8_t replay[256];
 	int replay_len = 0;
-	long long next = now_us(), end;
+	long long next = now_us(), end, idle;
 	unsigned i;
 
 	for (i = 0; i < count; i++) {
@@ -418,11 +418,19 @@ static void run_flows(int fa, unsigned chan_a, int fb, unsigned chan_b,
 		recv_flow(fa, &ba, NULL, 1);
 		sleep_until(&next, 2000);
 	}
-	for (end = now_us() + 3000000; now_us() < end &&
+	/* the last packets may be slow to come back (a sanitizer build on a
+	 * busy machine): wait while they still arrive, 3 s after the last
+	 * one at most, 10 s in all; none of it once all are in */
+	end = now_us() + 10000000;
+	for (idle = now_us() + 3000000; now_us() < end && now_us() < idle &&
 	     (ab.ok + ab.bad < count || ba.ok + ba.bad < count);) {
+		unsigned before = ab.ok + ab.bad + ba.ok + ba.bad;
+
 		sleep_until(&next, 10000);
 		recv_flow(fb, &ab, rx, 0);
 		recv_flow(fa, &ba, NULL, 1);
+		if (ab.ok + ab.bad + ba.ok + ba.bad != before)
+			idle = now_us() + 3000000;
 	}
 	/* a replayed packet, and a new one with a payload bit flipped */
 	send_to(fb, chan_b, replay, (size_t)replay_len);
@@ -756,7 +764,8 @@ static int cmd_dtmf(char **argv)
 {
 	static struct dtmf_run r;
 	const char *digits = argv[4];
-	unsigned frames = (unsigned)strlen(digits) * 20 + 100, i, k;
+	size_t ndigits = strlen(digits);
+	unsigned frames = (unsigned)ndigits * 20 + 100, i, k;
 	dtmf_tx_state_t *tx = dtmf_tx_init(NULL);
 	long long next = now_us();
 	uint8_t pkt[12 + 160];
@@ -773,7 +782,11 @@ static int cmd_dtmf(char **argv)
 	/* 100 ms of tone, 300 ms of silence per digit */
 	dtmf_tx_set_timing(tx, 100, 300);
 	dtmf_tx_put(tx, digits, -1);
-	for (i = 0; i < frames; i++) {
+	/* 2 s of silence after the last digit, up to 5 s more while digits
+	 * are still on their way back (a slow build, a busy machine) */
+	for (i = 0; i < frames || (i < frames + 250 &&
+				   (r.ev_b.got.n < ndigits || r.got_a.n < ndigits));
+	     i++) {
 		int16_t pcm[160];
 		int n = dtmf_tx(tx, pcm, 160);
 

@@ -23,11 +23,13 @@ else
 	fail "gateway and PBX up"; diag "$WORK/gw.log"; finish
 fi
 
-# RFC 4733 from IMS -> in band on the E1, and back.
-rtp_start 40000 "$WORK/rtp.out" -c PCMU -d 159# -m 4500
+# RFC 4733 from IMS -> in band on the E1, and back. The RTP side listens
+# 8 s, the call lasts 9: room for the PBX's digits (2.5 s after the
+# answer) to come back as events on a slow build.
+rtp_start 40000 "$WORK/rtp.out" -c PCMU -d 159# -m 8000
 "$SIPP" -sf "$SCEN/uac_call.xml" 127.0.0.1:$GW_SIP -s +442079462000 \
 	-i 127.0.0.1 -p $SIPP_UAC -m 1 -nostdin -timeout 30s \
-	-key rtp_port 40000 -key codec PCMU -key pt 0 -d 6000 \
+	-key rtp_port 40000 -key codec PCMU -key pt 0 -d 9000 \
 	> "$WORK/uac.out" 2>&1 &
 UAC=$!
 NODE_PIDS="$NODE_PIDS $UAC"
@@ -35,7 +37,7 @@ wait_line "$WORK/pbx.out" '^answered ' 10
 sleep 2.5
 pbx_cmd dtmf 2468
 wait "$RTP_PID"
-wait_exit "$UAC" 15
+wait_exit "$UAC" 20
 check "the call with digits both ways ends well" test "$rc" = 0
 got=$(sed -n 's/^dtmf [0-9]* \(.\) .*/\1/p' "$WORK/pbx.out" | tr -d '\n')
 check "RFC 4733 digits from IMS are heard in band on the E1 ($got)" \

@@ -38,14 +38,14 @@ sleep 1
 pbx_cmd hangup
 wait_exit "$UAS_PID" 10
 check "IMS took the T.38 offer and the call ended well" test "$rc" = 0
-t() { for _ in $(seq 1 30); do [ "$(t38_records)" -ge 1 ] && return 0; sleep 0.1; done; return 1; }
+t() { for _ in $(seq 1 100); do [ "$(t38_records)" -ge 1 ] && return 0; sleep 0.1; done; return 1; }
 check "the call's record says t38" t
 
 # An IMS fax calls the PBX and asks for T.38 itself.
 uac_run uac_t38.xml "$WORK/uac.out" +442079462000 -key rtp_port 40030 \
 	-key codec PCMA -key pt 8 -d 1000
 check "an IMS re-INVITE to T.38 gets an image answer" test "$uac_rc" = 0
-t() { for _ in $(seq 1 30); do [ "$(t38_records)" -ge 2 ] && return 0; sleep 0.1; done; return 1; }
+t() { for _ in $(seq 1 100); do [ "$(t38_records)" -ge 2 ] && return 0; sleep 0.1; done; return 1; }
 check "and its record says t38 too" t
 check "the gateway logged both switches to T.38" \
 	grep -q 'fax now in T.38\|re-INVITE answered' "$WORK/gw.log"

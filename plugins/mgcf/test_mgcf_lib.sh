@@ -117,7 +117,7 @@ gw_two_spans() {
 	sed -i -e 's/^spans = 1$/spans = 1,2/' "$1"
 	cat >> "$1" <<CONF
 bchans = 1-2
-noanswer_ms = 3500
+noanswer_ms = 6000
 [span 2]
 type = e1
 timing = 2
@@ -128,7 +128,7 @@ switchtype = euroisdn_e1
 side = network
 dchan = tdm
 bchans = 1
-noanswer_ms = 3500
+noanswer_ms = 6000
 CONF
 }
 

@@ -115,7 +115,7 @@ leg_a() {
 }
 # refused: the tampered and the replayed packet show on leg A (bounded)
 refused() {
-	for _ in $(seq 1 30); do
+	for _ in $(seq 1 100); do
 		leg_a > "$WORK/leg.out"
 		grep -q '"srtp_replay":1,' "$WORK/leg.out" &&
 			grep -q '"srtp_auth_fail":1,' "$WORK/leg.out" && return 0
@@ -247,7 +247,7 @@ wait_for "$WORK/dtls2-uas.vars" port=
 "$PEER" dtls 31002 "$(var port "$WORK/dtls2-uas.vars")" 31004 "$(var port "$va")" 20 \
 	"$WORK/cert" "$(var fp "$va")" > "$WORK/peer.out" 2>&1
 t() {
-	for _ in $(seq 1 30); do
+	for _ in $(seq 1 100); do
 		leg_a | grep -q '"dtls":"failed"' && return 0
 		sleep 0.1
 	done

@@ -136,7 +136,7 @@ check "over TCP the BYE comes back on the caller's own connection" \
 # the node logs each connection's end (debug): the caller's only
 conns() { sed -n 's/.*TCP connection \([0-9]*\) with .* closed.*/\1/p' \
 	"$WORK/b.log" | sort -u | wc -l; }
-for _ in $(seq 1 30); do [ "$(conns)" -ge 1 ] && break; sleep 0.1; done
+for _ in $(seq 1 100); do [ "$(conns)" -ge 1 ] && break; sleep 0.1; done
 check "... and the node opened no connection of its own" test "$(conns)" = 1
 check "a next hop that is not PROTO:IP:PORT is refused" \
 	sh -c "ctl_out=\$('$TANDEMCTL' -s '$WORK/b.sock' siptest nexthop nowhere 2>&1); echo \"\$ctl_out\" | grep -q 'Invalid argument'"

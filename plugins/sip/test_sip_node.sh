@@ -62,14 +62,14 @@ check "and the per-class ones" test "$(stat_value "$SOCK" sip.tx_2xx)" -ge 4
 # A datagram over max_message_size is dropped and logged.
 { sed '/^Content-Length/d;/^\r$/d' "$WORK/options"
   printf 'X-Padding: %03000d\r\nContent-Length: 0\r\n\r\n' 0; } > "$WORK/big"
-"$SIP_SEND" -t udp -w 500 -p $P "$WORK/big" > "$WORK/out"
+"$SIP_SEND" -t udp -w 3000 -p $P "$WORK/big" > "$WORK/out"
 check "an oversized datagram gets no answer" grep -q '^final=none' "$WORK/out"
 check "and the node answers the next one" grep -q '^probe=200' "$WORK/out"
 check "it is counted" test "$(stat_value "$SOCK" sip.rx_oversize)" = 1
 check "and logged" grep -q 'over max_message_size' "$WORK/n.log"
 
 # Over TCP, headers over the limit close the connection.
-"$SIP_SEND" -t tcp -c -w 2000 -n -p $P "$WORK/big" > "$WORK/out"
+"$SIP_SEND" -t tcp -c -w 5000 -n -p $P "$WORK/big" > "$WORK/out"
 check "oversized TCP headers close the connection" grep -q '^eof=yes' "$WORK/out"
 
 # A slow peer: half a message, then nothing. message_timeout_ms closes it.
@@ -81,7 +81,7 @@ check "and that is logged" grep -q 'message not completed in message_timeout_ms'
 	"$WORK/n.log"
 
 # One address cannot hold more than max_connections_per_ip connections.
-"$SIP_SEND" -L 6 -w 2000 -p $P > "$WORK/out"
+"$SIP_SEND" -L 6 -w 5000 -p $P > "$WORK/out"
 check "connections beyond max_connections_per_ip are refused" sh -c \
 	"grep -q '^answered=4' '$WORK/out' && grep -q '^closed=2' '$WORK/out'"
 check "and counted" test "$(stat_value "$SOCK" sip.conn_refused)" = 2

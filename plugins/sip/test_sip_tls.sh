@@ -70,7 +70,7 @@ sed -i "s/^listen = .*/listen = tls:127.0.0.1:$PM/" "$WORK/m.conf"
 opts_tls >> "$WORK/m.conf"
 start_node "$WORK/m.conf" "$WORK/m.log" && M=$NODE_PID
 sed "s/$PS/$PM/" "$WORK/o" > "$WORK/om"
-"$SIP_SEND" -t tls -A "$C/ca.pem" -n -w 2000 -p $PM "$WORK/om" > "$WORK/out"
+"$SIP_SEND" -t tls -A "$C/ca.pem" -n -w 5000 -p $PM "$WORK/om" > "$WORK/out"
 check "mutual TLS: no client certificate, no answer" \
 	sh -c "! grep -q '^final=200' '$WORK/out'"
 check "and the refusal is logged" grep -q 'TLS handshake' "$WORK/m.log"

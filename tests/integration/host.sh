@@ -55,7 +55,7 @@ sed -i 's/^greeting = hi/greeting = hello/; s/^interval_ms = 20/interval_ms = 30
 sed -i 's/^log_level = info/log_level = info\nuser =/' "$WORK/node.conf"
 printf 'enabled = no\n' >> "$WORK/node.conf"
 kill -HUP "$NODE_PID"
-sleep 0.5
+wait_for "$WORK/node.log" "changed: skel.greeting"
 check "SIGHUP applies reloadable parameters" \
 	sh -c "[ \"\$('$TANDEMCTL' -s '$SOCK' skel greet x)\" = 'greeting: hello, x' ]"
 check "and reports what changed and what needs a restart" \

@@ -70,7 +70,7 @@ t() {
 }
 check "100 packets each way with the exported keys, payloads intact" t
 t() {
-	for _ in $(seq 1 30); do
+	for _ in $(seq 1 100); do
 		leg "$id" B > "$WORK/chan.out"
 		grep -q '"srtp_replay":1,' "$WORK/chan.out" &&
 			grep -q '"srtp_auth_fail":1,' "$WORK/chan.out" && return 0
@@ -86,7 +86,7 @@ wrong=$(echo "$peer_fp" | sed 's/^../00/')
 open "$wrong" 10 > /dev/null
 "$PEER" dtls $la "$pa" $lb "$pb" 20 "$WORK" "$our_fp" > "$WORK/peer.out" 2>&1
 t() {
-	for _ in $(seq 1 30); do
+	for _ in $(seq 1 100); do
 		leg "$id" B | grep -q '"dtls":"failed"' && return 0
 		sleep 0.1
 	done

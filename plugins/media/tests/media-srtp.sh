@@ -80,7 +80,7 @@ both_ways() {
 }
 # refused: wait (bounded) for the worker's counters to show them
 refused() {
-	for _ in $(seq 1 30); do
+	for _ in $(seq 1 100); do
 		leg "$id" B > "$WORK/chan.out"
 		grep -q '"srtp_replay":1,' "$WORK/chan.out" &&
 			grep -q '"srtp_auth_fail":1,' "$WORK/chan.out" && return 0
@@ -101,7 +101,7 @@ t() { leg "$id" B | grep -q '"srtp":"AEAD_AES_128_GCM"'; }
 check "media show channel names the suite in use" t
 ctl mediatest stop "$id" > /dev/null
 t() {
-	for _ in $(seq 1 30); do
+	for _ in $(seq 1 100); do
 		ctl mediatest events "$id" > "$WORK/ev.out"
 		grep -Eq '^stopped: +1$' "$WORK/ev.out" && return 0
 		sleep 0.1
