@@ -11,10 +11,7 @@ gw_netns "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$abs_top_srcdir/plugins/mgcf/test_mgcf_lib.sh"
 
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 
 # Q.850 cause from the PBX -> the SIP status the caller gets (RFC 3398
 # 7.2.4.1), and SIP status from IMS -> the cause the PBX gets (8.2.6.1).

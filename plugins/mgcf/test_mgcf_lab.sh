@@ -17,10 +17,7 @@ gw_netns "$@"
 DIA_SRCDIR="$abs_top_srcdir/plugins/diameter"
 . "$DIA_SRCDIR/dia_lib.sh"
 
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 plan 23
 IMS_PIDS=""
 

@@ -13,10 +13,7 @@ gw_netns "$@"
 . "$abs_top_srcdir/tests/integration/lib.sh"
 . "$abs_top_srcdir/plugins/mgcf/test_mgcf_lib.sh"
 
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 SWITCHES="euroisdn_e1:e1 euroisdn_t1:t1 ni2:t1 ni1:t1 dms100:t1 4ess:t1 5ess:t1 qsig:e1"
 plan 22
 

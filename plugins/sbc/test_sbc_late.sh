@@ -10,10 +10,7 @@
 . "$abs_top_srcdir/tests/integration/lib.sh"
 
 in_netns "$@"
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 SC="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
 plan 23

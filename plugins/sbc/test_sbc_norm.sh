@@ -18,10 +18,7 @@
 . "$abs_top_srcdir/tests/integration/lib.sh"
 
 in_netns "$@"
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 SOCK="$WORK/sbc.sock"
 SBC_PORT=5460
 UAS_PORT=5470

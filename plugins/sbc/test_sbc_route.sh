@@ -19,10 +19,7 @@ for a in 10.30.0.1 10.30.0.2 10.30.0.3 10.40.0.1 10.40.0.2; do
 	ip addr add $a/32 dev lo ||
 		{ echo "1..0 # SKIP cannot add addresses to lo"; exit 0; }
 done
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 SCEN="$SBC_SRCDIR/sipp"
 SOCK="$WORK/sbc.sock"
 plan 35

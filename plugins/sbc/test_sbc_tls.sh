@@ -21,10 +21,7 @@
 . "$abs_top_srcdir/tests/integration/lib.sh"
 
 in_netns "$@"
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 if ! command -v openssl > /dev/null || ! python3 -c 'import ssl' 2>/dev/null
 then
 	echo "1..0 # SKIP needs the openssl tool and python3 with ssl"

@@ -11,10 +11,7 @@
 . "$SIP_SRCDIR/test_sip_lib.sh"
 in_netns "$@"
 
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 plan 22
 SCEN="$abs_top_srcdir/contrib/sipp"
 PA=26080 PB=26090 PC=26070 PU=26062 PS=26061

@@ -11,10 +11,7 @@
 . "$SIP_SRCDIR/test_sip_lib.sh"
 in_netns "$@"
 
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 plan 24
 SCEN="$abs_top_srcdir/contrib/sipp"
 PP=26200 PC=26201 U1=26211 U2=26212 U3=26213 U4=26214 U5=26215

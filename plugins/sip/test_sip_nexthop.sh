@@ -11,10 +11,7 @@
 . "$SIP_SRCDIR/test_sip_lib.sh"
 in_netns "$@"
 
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 plan 8
 PB=26190 PS=26191
 

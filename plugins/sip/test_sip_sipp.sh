@@ -8,10 +8,7 @@
 . "$SIP_SRCDIR/test_sip_lib.sh"
 in_netns "$@"
 
-if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
-	echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
-	exit 0
-fi
+need_sipp
 SCEN="$abs_top_srcdir/contrib/sipp"
 CALLS=20
 flows="call busy cancel prack"

@@ -90,3 +90,12 @@ wait_udp_port() {
 	done
 	return 1
 }
+
+# need_sipp: the test is skipped where $SIPP (set by make check) is not
+# there to run.
+need_sipp() {
+	if [ -z "$SIPP" ] || [ ! -x "$SIPP" ]; then
+		echo "1..0 # SKIP sipp not found (Debian package sip-tester)"
+		exit 0
+	fi
+}
