@@ -500,34 +500,41 @@ static bool pt_used(const struct sbc_sdp *sdp, const struct cross *x, int pt)
 	return false;
 }
 
+/* Codec `c` added to `x` (an offer's formats), on its static payload
+ * type or a dynamic one neither the offer nor `x` uses. False when there
+ * is no room or no payload type left. */
+static bool add_format(const struct sbc_sdp *offer, struct cross *x,
+		       const struct media_codec_info *c)
+{
+	struct sbc_sdp_fmt *f = &x->fmt[x->t.nfmt];
+	int pt = c->static_pt;
+
+	if (x->t.nfmt >= SBC_SDP_FORMATS ||
+	    offer->nfmt + x->t.nfmt >= SBC_SDP_FORMATS)
+		return false;
+	for (int d = 96; (pt < 0 || pt_used(offer, x, pt)) && d < 128; d++)
+		pt = d;
+	if (pt_used(offer, x, pt))
+		return false;
+	*f = (struct sbc_sdp_fmt){ .pt = pt, .pt_in = -1, .clock = c->clock_hz };
+	snprintf(f->name, sizeof(f->name), "%s", c->name);
+	x->t.nfmt++;
+	return true;
+}
+
 /* An offer: after the offerer's codecs, the others the media service
  * can transcode them to, so that a side sharing none still answers. */
 static void offer_formats(const struct sbc_sdp *offer, struct cross *x)
 {
 	const struct media_codec_info *c = NULL;
 
+	x->t.fmt = x->fmt;
 	if (!sbc_cfg->transcode || !offer->port || !offer->codec[0])
 		return;
-	while ((c = sbc_media->codec_next(c)) && x->t.nfmt < SBC_SDP_FORMATS &&
-	       offer->nfmt + x->t.nfmt < SBC_SDP_FORMATS) {
-		struct sbc_sdp_fmt *f = &x->fmt[x->t.nfmt];
-		int pt = c->static_pt;
-
-		if (fmt_named(offer, c->name, c->clock_hz) ||
-		    !strcasecmp(c->name, "t38"))
-			continue;
-		for (int d = 96; (pt < 0 || pt_used(offer, x, pt)) && d < 128;
-		     d++)
-			pt = d;
-		if (pt_used(offer, x, pt))
-			break; /* no payload type left */
-		*f = (struct sbc_sdp_fmt){ .pt = pt,
-					   .pt_in = -1,
-					   .clock = c->clock_hz };
-		snprintf(f->name, sizeof(f->name), "%s", c->name);
-		x->t.nfmt++;
-	}
-	x->t.fmt = x->fmt;
+	while ((c = sbc_media->codec_next(c)))
+		if (!fmt_named(offer, c->name, c->clock_hz) &&
+		    strcasecmp(c->name, "t38") && !add_format(offer, x, c))
+			break;
 }
 
 static bool is_dtmf(const struct sbc_sdp_fmt *f)
@@ -616,6 +623,91 @@ static void answer_formats(const struct sbc_sdp *ans, struct sbc_sdp *offer,
 		x->t.replace = false;
 		x->t.nfmt = 0;
 	}
+}
+
+/* ---- The access peer's codec policy ([sbc-peer] codecs) ---- */
+
+static bool policy_on(const struct sbc_call *call)
+{
+	return sbc_peer_codec(call->peer, 0) != NULL;
+}
+
+/* The codecs of `sdp` the policy allows, in the peer's order of
+ * preference, as the whole list of `x` (telephone-event: policy_dtmf). */
+static void policy_formats(const struct sbc_call *call,
+			   const struct sbc_sdp *sdp, struct cross *x)
+{
+	const char *name;
+
+	x->t.fmt = x->fmt;
+	x->t.replace = true;
+	x->t.nfmt = 0;
+	for (unsigned r = 0; (name = sbc_peer_codec(call->peer, r)); r++)
+		for (unsigned i = 0; i < sdp->nfmt; i++)
+			if (!strcasecmp(sdp->fmt[i].name, name) &&
+			    x->t.nfmt < SBC_SDP_FORMATS)
+				x->fmt[x->t.nfmt++] = sdp->fmt[i];
+}
+
+/* ...then the telephone-event formats of `sdp`, which every policy
+ * keeps. */
+static void policy_dtmf(const struct sbc_sdp *sdp, struct cross *x)
+{
+	for (unsigned i = 0; i < sdp->nfmt; i++)
+		if (is_dtmf(&sdp->fmt[i]) && x->t.nfmt < SBC_SDP_FORMATS)
+			x->fmt[x->t.nfmt++] = sdp->fmt[i];
+}
+
+/* The peer's own description as the SBC may use it: the formats its
+ * policy leaves out are forgotten, so that answers to it and the codec
+ * of its hop come from the others. False when no codec is left. */
+static bool policy_keep(const struct sbc_call *call, struct sbc_sdp *sdp)
+{
+	struct cross x;
+
+	policy_formats(call, sdp, &x);
+	policy_dtmf(sdp, &x);
+	memcpy(sdp->fmt, x.fmt, x.t.nfmt * sizeof(x.fmt[0]));
+	sdp->nfmt = x.t.nfmt;
+	hop_codec(sdp, &x);
+	return sdp->codec[0] != '\0';
+}
+
+/*
+ * An offer crossing to or from a peer with a codec policy. From the peer
+ * (its description already kept to the policy): its codecs, then those
+ * the core may get by transcoding, as any offer. To the peer: the
+ * offerer's codecs the policy allows, in the peer's order (what needs
+ * no transcoding first), then with [sbc] transcode the peer's other
+ * codecs, then telephone-event. False when the peer would be offered no
+ * codec.
+ */
+static bool policy_offer(const struct sbc_call *call, unsigned side,
+			 struct cross *x)
+{
+	const struct sbc_sdp *offer = &call->sdp[side];
+	struct sbc_sdp kept = *offer;
+	const char *name;
+
+	policy_formats(call, offer, x);
+	if (side == SIDE_ACCESS) {
+		policy_dtmf(offer, x);
+		offer_formats(offer, x);
+		return true;
+	}
+	for (unsigned r = 0; sbc_cfg->transcode && offer->port &&
+			     offer->codec[0] &&
+			     (name = sbc_peer_codec(call->peer, r));
+	     r++) {
+		const struct media_codec_info *c = sbc_media->codec_find(name, 0);
+
+		if (c && !fmt_named(&kept, c->name, c->clock_hz) &&
+		    !add_format(offer, x, c))
+			break;
+	}
+	policy_dtmf(offer, x);
+	hop_codec(&kept, x);
+	return !offer->port || kept.codec[0];
 }
 
 static const char *setup_answer(enum media_setup peer)
@@ -724,6 +816,10 @@ static int sdp_cross(struct sbc_call *call, unsigned side,
 	if (rc < 0)
 		return rc;
 	call->sdp[side] = sdp;
+	if (side == SIDE_ACCESS && policy_on(call) && sdp.port &&
+	    !policy_keep(call, &call->sdp[side]))
+		return refuse_media(call, side, 305,
+				    "no codec the peer's policy allows");
 	if (sbc_media->rtp_local(call->chan, to, &loc) < 0)
 		return -EIO;
 	x.t.addr = to == SIDE_ACCESS ? sbc_cfg->access_media_address
@@ -733,8 +829,11 @@ static int sdp_cross(struct sbc_call *call, unsigned side,
 	x.t.port = loc.port;
 	if (answer)
 		answer_formats(&call->sdp[side], &call->sdp[to], &x);
-	else
+	else if (!policy_on(call))
 		offer_formats(&call->sdp[side], &x);
+	else if (!policy_offer(call, side, &x))
+		return refuse_media(call, side, 305,
+				    "no codec the peer's policy allows");
 	if (to == SIDE_ACCESS && access_security(call, answer, &loc, &x) < 0)
 		return -EIO;
 	if (to == SIDE_CORE && sdp.sec != SBC_SEC_PLAIN)

@@ -257,6 +257,11 @@ const char *sbc_peer_next_hop(const struct sbc_peer *p, unsigned skip);
 /* The credentials a peer must give (digest), false when none. */
 bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
 		   const char **password);
+/* Its codec policy (`codecs`): the name of rank 0, 1... (NULL past the
+ * last, or when the peer has none); the rank of `name`, -1 when the
+ * policy leaves it out, 0 for every name when there is no policy. */
+const char *sbc_peer_codec(const struct sbc_peer *p, unsigned rank);
+int sbc_peer_codec_rank(const struct sbc_peer *p, const char *name);
 /* Its rule set (`rules = NAME`), "" when none. */
 const char *sbc_peer_rules(const struct sbc_peer *p);
 

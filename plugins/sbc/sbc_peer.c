@@ -23,6 +23,7 @@
 #define SBC_PEER_NETS 16
 #define SBC_PEER_DESTS 8
 #define SBC_PEER_PREFIXES 32
+#define SBC_PEER_CODECS 8
 
 struct peer_cfg {
 	char *address;
@@ -47,6 +48,7 @@ struct peer_cfg {
 	unsigned long long register_expires;
 	unsigned long long register_retry_s;
 	char *tls_name;
+	char *codecs;
 };
 
 struct net {
@@ -67,6 +69,8 @@ struct sbc_peer {
 	unsigned nprefix;
 	char *domain[SBC_PEER_PREFIXES]; /* Request-URI hosts */
 	unsigned ndomain;
+	char *codec[SBC_PEER_CODECS]; /* `codecs`, in order of preference */
+	unsigned ncodec;
 	unsigned calls;		 /* now */
 	uint64_t admitted, refused; /* since start */
 	double tokens;		 /* calls-per-second bucket, depth cps */
@@ -101,6 +105,10 @@ static const struct tnd_param peer_params[] = {
 	TND_PARAM("domains", TND_STR, struct peer_cfg, domains, "",
 		  "Request-URI hosts routed to this peer from the core: "
 		  "\"pbx.example.com\""),
+	TND_PARAM("codecs", TND_STR, struct peer_cfg, codecs, "",
+		  "codecs the peer's leg may carry, in its order of "
+		  "preference: \"PCMA G722\"; others are taken out of its "
+		  "offers and ours (telephone-event stays); empty: any"),
 	TND_PARAM("rules", TND_STR, struct peer_cfg, rules, "",
 		  "its [sbc-rules NAME] (numbers, trust, header actions); "
 		  "empty: [sbc] access_rules"),
@@ -257,6 +265,26 @@ static int peer_routes(struct sbc_peer *p, const char *section)
 	return 0;
 }
 
+/* `codecs`: names the media service knows (checked when it is loaded,
+ * as it is before us: the sbc requires it). */
+static int peer_codecs(struct sbc_peer *p, const char *section)
+{
+	const struct media_service *media =
+		sbc_host->service_get(MEDIA_SERVICE, MEDIA_SERVICE_VERSION);
+
+	if (words(p->cfg.codecs, p->codec, SBC_PEER_CODECS, &p->ncodec) < 0)
+		return sbc_host->config_error(section, "codecs",
+			"[%s] codecs: at most %d", section, SBC_PEER_CODECS);
+	for (unsigned i = 0; i < p->ncodec; i++)
+		if (!strcasecmp(p->codec[i], "telephone-event") ||
+		    !strcasecmp(p->codec[i], "t38") ||
+		    (media && !media->codec_find(p->codec[i], 0)))
+			return sbc_host->config_error(section, "codecs",
+				"[%s] codecs: '%s' is not an audio codec of "
+				"the media service", section, p->codec[i]);
+	return 0;
+}
+
 static void peer_free(struct sbc_peer *p)
 {
 	for (unsigned i = 0; i < p->ndest; i++)
@@ -265,7 +293,9 @@ static void peer_free(struct sbc_peer *p)
 		free(p->prefix[i]);
 	for (unsigned i = 0; i < p->ndomain; i++)
 		free(p->domain[i]);
-	p->ndest = p->nprefix = p->ndomain = 0;
+	for (unsigned i = 0; i < p->ncodec; i++)
+		free(p->codec[i]);
+	p->ndest = p->nprefix = p->ndomain = p->ncodec = 0;
 }
 
 static int parse_peer(const char *section, void *arg)
@@ -286,7 +316,8 @@ static int parse_peer(const char *section, void *arg)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	if (sbc_host->parse_section(section, peer_params, &p->cfg) < 0 ||
-	    peer_nets(p, section) < 0 || peer_routes(p, section) < 0) {
+	    peer_nets(p, section) < 0 || peer_routes(p, section) < 0 ||
+	    peer_codecs(p, section) < 0) {
 		peer_free(p);
 		(*errors)++;
 		return 0;
@@ -443,6 +474,21 @@ bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
 	return true;
 }
 
+const char *sbc_peer_codec(const struct sbc_peer *p, unsigned rank)
+{
+	return p && rank < p->ncodec ? p->codec[rank] : NULL;
+}
+
+int sbc_peer_codec_rank(const struct sbc_peer *p, const char *name)
+{
+	if (!p || !p->ncodec)
+		return 0;
+	for (unsigned i = 0; i < p->ncodec; i++)
+		if (!strcasecmp(p->codec[i], name))
+			return (int)i;
+	return -1;
+}
+
 const char *sbc_peer_rules(const struct sbc_peer *p)
 {
 	return p && p->cfg.rules ? p->cfg.rules : "";
@@ -489,6 +535,8 @@ int sbc_cmd_show_peers(struct tnd_reply *r, int argc, char **argv)
 		sbc_host->reply_field_num(r, "calls", p->calls);
 		sbc_host->reply_field_num(r, "max_calls", p->cfg.max_calls);
 		sbc_host->reply_field_num(r, "cps", p->cfg.cps);
+		sbc_host->reply_field(r, "codecs", "%s",
+				      p->ncodec ? p->cfg.codecs : "any");
 		sbc_host->reply_field_num(r, "admitted", p->admitted);
 		sbc_host->reply_field_num(r, "refused", p->refused);
 		for (unsigned k = 0; k < p->ndest; k++) {
