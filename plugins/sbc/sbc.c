@@ -104,6 +104,14 @@ static const struct tnd_param sbc_params[] = {
 		  "untrusted, numbers untouched"),
 	TND_PARAM("core_rules", TND_STR, struct sbc_cfg, core_rules, "",
 		  "[sbc-rules NAME] of the core side (always trusted)"),
+	TND_PARAM("blocked_destinations", TND_STR, struct sbc_cfg,
+		  blocked_destinations, "",
+		  "numbers no access caller may call (prefixes of the number "
+		  "as it goes to the core): \"+882 +883 +979\"; 403"),
+	TND_PARAM("home_country_code", TND_STR, struct sbc_cfg,
+		  home_country_code, "",
+		  "numbers not +CC... are international calls (counted, and "
+		  "limited by a peer's intl_calls_per_min); empty: none are"),
 	TND_PARAM_END
 };
 
@@ -186,6 +194,12 @@ static int sbc_init(const struct tnd_host_api *api, void *config)
 		  "calls from the core admitted towards an access peer" },
 		{ &sbc_count.failovers, "failovers",
 		  "calls moved on to a peer's next destination" },
+		{ &sbc_count.dest_blocked, "destinations_blocked",
+		  "access calls refused for a blocked destination" },
+		{ &sbc_count.calls_intl, "calls_international",
+		  "access calls admitted to international numbers" },
+		{ &sbc_count.fraud_alarms, "fraud_alarms",
+		  "access calls refused over a peer's intl_calls_per_min" },
 	};
 
 	sbc_host = api;

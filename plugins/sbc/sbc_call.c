@@ -1303,6 +1303,31 @@ static const struct sip_dialog_ops core_ops = {
 /* The R-URI, From and To keep the caller's user parts (the peer's rules
  * normalise them, E.164 by default towards the core), the hosts are
  * core_domain; the extra headers are what the rules let cross. */
+/* Toll fraud: the number the call goes to, as the core will see it
+ * (sbc_peer_dest_check). 0, or -EACCES / -EDQUOT with call->warning. */
+static int fraud_check(struct sbc_call *call)
+{
+	char number[128], host[128];
+	int rc;
+
+	if (sbc_route_number((struct sip_text){ call->ruri,
+						strlen(call->ruri) },
+			     number, sizeof(number), host, sizeof(host)) < 0)
+		return 0;
+	rc = sbc_peer_dest_check(call->peer, number);
+	if (rc < 0) {
+		snprintf(call->warning, sizeof(call->warning),
+			 "Warning: 399 tandem-sbc \"%s\"\r\n",
+			 rc == -EACCES ? "destination blocked" :
+					 "international call limit");
+		tnd_info("call %u from peer %s to %s: %s", call->id,
+			 sbc_peer_name(call->peer), number,
+			 rc == -EACCES ? "destination blocked" :
+					 "over intl_calls_per_min");
+	}
+	return rc;
+}
+
 static int core_invite(struct sbc_call *call, const struct sip_message *m,
 		       const char *sdp, size_t sdp_len)
 {
@@ -1341,6 +1366,11 @@ static int core_invite(struct sbc_call *call, const struct sip_message *m,
 		return rc;
 	}
 	snprintf(call->ruri, sizeof(call->ruri), "%s", nm.ruri);
+	rc = fraud_check(call);
+	if (rc < 0) {
+		sbc_norm_msg_free(&nm);
+		return rc;
+	}
 	snprintf(from, sizeof(from), "<%s>", nm.from);
 	snprintf(to, sizeof(to), "<%s>", nm.to);
 	headers = sbc_norm_headers(&nm);
@@ -1410,9 +1440,10 @@ static int call_setup(struct sbc_call *call, const struct sip_message *m)
 	}
 	if (len <= 0) /* not an offer we can take */
 		return 488;
-	if (core_invite(call, m, sdp, (size_t)len) < 0)
-		return 503;
-	return 0;
+	len = core_invite(call, m, sdp, (size_t)len);
+	if (len == -EACCES || len == -EDQUOT)
+		return 403; /* toll fraud (fraud_check) */
+	return len < 0 ? 503 : 0;
 }
 
 /* RFC 3261 22.3: a peer with credentials proves it; false when the

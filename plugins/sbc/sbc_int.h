@@ -54,6 +54,9 @@ struct sbc_cfg {
 	char *auth_realm;
 	char *access_rules; /* [sbc-rules] of peers that name none */
 	char *core_rules;   /* [sbc-rules] of the core side */
+	/* toll fraud (sbc_peer.c) */
+	char *blocked_destinations;
+	char *home_country_code;
 };
 
 extern const struct tnd_host_api *sbc_host;
@@ -67,6 +70,7 @@ struct sbc_counters {
 	struct tnd_counter *calls, *limited, *failed, *blocked, *refused,
 		*media_timeouts, *relayed;
 	struct tnd_counter *calls_out, *failovers; /* core -> access */
+	struct tnd_counter *dest_blocked, *calls_intl, *fraud_alarms;
 };
 extern struct sbc_counters sbc_count;
 
@@ -262,6 +266,16 @@ bool sbc_peer_auth(const struct sbc_peer *p, const char **user,
  * policy leaves it out, 0 for every name when there is no policy. */
 const char *sbc_peer_codec(const struct sbc_peer *p, unsigned rank);
 int sbc_peer_codec_rank(const struct sbc_peer *p, const char *name);
+/*
+ * Toll-fraud checks of a call from the access side (peer `p`, NULL for
+ * open access) to `number`, the Request-URI's user as it goes to the core
+ * (E.164 when the rules normalise): -EACCES when it starts with one of
+ * [sbc] blocked_destinations or the peer's, -EDQUOT when it is an
+ * international call (not +home_country_code) beyond the peer's
+ * intl_calls_per_min in the last minute (a fraud alarm, logged), else 0
+ * (counted when international).
+ */
+int sbc_peer_dest_check(struct sbc_peer *p, const char *number);
 /* Its rule set (`rules = NAME`), "" when none. */
 const char *sbc_peer_rules(const struct sbc_peer *p);
 

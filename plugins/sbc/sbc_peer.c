@@ -49,6 +49,8 @@ struct peer_cfg {
 	unsigned long long register_retry_s;
 	char *tls_name;
 	char *codecs;
+	char *blocked_destinations;
+	unsigned long long intl_calls_per_min;
 };
 
 struct net {
@@ -71,6 +73,12 @@ struct sbc_peer {
 	unsigned ndomain;
 	char *codec[SBC_PEER_CODECS]; /* `codecs`, in order of preference */
 	unsigned ncodec;
+	char *blocked[SBC_PEER_PREFIXES]; /* blocked_destinations */
+	unsigned nblocked;
+	/* international calls in the minute from intl_since_ms */
+	unsigned intl_now;
+	uint64_t intl_since_ms;
+	uint64_t intl_calls, dest_refused, intl_refused; /* since start */
 	unsigned calls;		 /* now */
 	uint64_t admitted, refused; /* since start */
 	double tokens;		 /* calls-per-second bucket, depth cps */
@@ -109,6 +117,15 @@ static const struct tnd_param peer_params[] = {
 		  "codecs the peer's leg may carry, in its order of "
 		  "preference: \"PCMA G722\"; others are taken out of its "
 		  "offers and ours (telephone-event stays); empty: any"),
+	TND_PARAM("blocked_destinations", TND_STR, struct peer_cfg,
+		  blocked_destinations, "",
+		  "numbers this peer may not call, beyond [sbc]'s: "
+		  "\"+1900 +44909\" (403)"),
+	TND_PARAM("intl_calls_per_min", TND_UINT, struct peer_cfg,
+		  intl_calls_per_min, "0",
+		  "international calls (see [sbc] home_country_code) this peer "
+		  "may make in a minute; beyond: 403 and a fraud alarm; 0: no "
+		  "limit", .max = 1000000),
 	TND_PARAM("rules", TND_STR, struct peer_cfg, rules, "",
 		  "its [sbc-rules NAME] (numbers, trust, header actions); "
 		  "empty: [sbc] access_rules"),
@@ -150,6 +167,8 @@ static const struct tnd_param peer_params[] = {
 };
 
 static struct sbc_peer peers[SBC_PEERS_MAX];
+static char *node_blocked[SBC_PEER_PREFIXES]; /* [sbc] blocked_destinations */
+static unsigned nnode_blocked;
 static unsigned npeers;
 
 static int net_parse(const char *text, struct net *n)
@@ -295,7 +314,30 @@ static void peer_free(struct sbc_peer *p)
 		free(p->domain[i]);
 	for (unsigned i = 0; i < p->ncodec; i++)
 		free(p->codec[i]);
-	p->ndest = p->nprefix = p->ndomain = p->ncodec = 0;
+	for (unsigned i = 0; i < p->nblocked; i++)
+		free(p->blocked[i]);
+	p->ndest = p->nprefix = p->ndomain = p->ncodec = p->nblocked = 0;
+}
+
+/* blocked_destinations of [sbc] or a peer: number prefixes ('+' and
+ * digits, as numbers reach the core), at most SBC_PEER_PREFIXES. */
+static int blocked_list(const char *text, char **out, unsigned *n,
+			const char *section)
+{
+	if (words(text, out, SBC_PEER_PREFIXES, n) < 0)
+		return sbc_host->config_error(section, "blocked_destinations",
+			"[%s] blocked_destinations: at most %d", section,
+			SBC_PEER_PREFIXES);
+	for (unsigned i = 0; i < *n; i++) {
+		const char *d = out[i] + (out[i][0] == '+');
+
+		if (!*d || strspn(d, "0123456789") != strlen(d))
+			return sbc_host->config_error(section,
+				"blocked_destinations", "[%s] "
+				"blocked_destinations: '%s' is not a number "
+				"prefix (+882, 00882...)", section, out[i]);
+	}
+	return 0;
 }
 
 static int parse_peer(const char *section, void *arg)
@@ -317,7 +359,9 @@ static int parse_peer(const char *section, void *arg)
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	if (sbc_host->parse_section(section, peer_params, &p->cfg) < 0 ||
 	    peer_nets(p, section) < 0 || peer_routes(p, section) < 0 ||
-	    peer_codecs(p, section) < 0) {
+	    peer_codecs(p, section) < 0 ||
+	    blocked_list(p->cfg.blocked_destinations, p->blocked, &p->nblocked,
+			 section) < 0) {
 		peer_free(p);
 		(*errors)++;
 		return 0;
@@ -340,6 +384,18 @@ int sbc_peers_load(void)
 	int errors = 0;
 
 	sbc_peers_unload();
+	if (blocked_list(sbc_cfg->blocked_destinations, node_blocked,
+			 &nnode_blocked, "sbc") < 0)
+		errors++;
+	if (sbc_cfg->home_country_code &&
+	    strspn(sbc_cfg->home_country_code, "0123456789") !=
+		    strlen(sbc_cfg->home_country_code)) {
+		sbc_host->config_error("sbc", "home_country_code",
+				       "[sbc] home_country_code: '%s' is not "
+				       "digits (44, 1, 353...)",
+				       sbc_cfg->home_country_code);
+		errors++;
+	}
 	sbc_host->for_each_section("sbc-peer", parse_peer, &errors);
 	return errors ? -EINVAL : 0;
 }
@@ -349,6 +405,9 @@ void sbc_peers_unload(void)
 	for (unsigned i = 0; i < npeers; i++)
 		peer_free(&peers[i]);
 	npeers = 0;
+	for (unsigned i = 0; i < nnode_blocked; i++)
+		free(node_blocked[i]);
+	nnode_blocked = 0;
 }
 
 unsigned sbc_peer_count(void)
@@ -489,6 +548,57 @@ int sbc_peer_codec_rank(const struct sbc_peer *p, const char *name)
 	return -1;
 }
 
+static bool starts_any(char *const *prefixes, unsigned n, const char *number)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strncmp(number, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+static bool international(const char *number)
+{
+	const char *cc = sbc_cfg->home_country_code;
+
+	return cc && cc[0] && number[0] == '+' &&
+	       strncmp(number + 1, cc, strlen(cc));
+}
+
+int sbc_peer_dest_check(struct sbc_peer *p, const char *number)
+{
+	uint64_t now = sbc_host->now_ms();
+
+	if (starts_any(node_blocked, nnode_blocked, number) ||
+	    (p && starts_any(p->blocked, p->nblocked, number))) {
+		sbc_host->counter_add(sbc_count.dest_blocked, 1);
+		if (p)
+			p->dest_refused++;
+		return -EACCES;
+	}
+	if (!international(number))
+		return 0;
+	if (p && now - p->intl_since_ms >= 60000) {
+		p->intl_since_ms = now;
+		p->intl_now = 0;
+	}
+	if (p && p->cfg.intl_calls_per_min &&
+	    p->intl_now >= p->cfg.intl_calls_per_min) {
+		sbc_host->counter_add(sbc_count.fraud_alarms, 1);
+		if (p->intl_refused++ % 100 == 0) /* a flood logs 1 in 100 */
+			tnd_notice("fraud alarm: peer %s over %llu "
+				    "international calls a minute (%s)",
+				    p->name, p->cfg.intl_calls_per_min,
+				    number);
+		return -EDQUOT;
+	}
+	if (p) {
+		p->intl_now++;
+		p->intl_calls++;
+	}
+	sbc_host->counter_add(sbc_count.calls_intl, 1);
+	return 0;
+}
+
 const char *sbc_peer_rules(const struct sbc_peer *p)
 {
 	return p && p->cfg.rules ? p->cfg.rules : "";
@@ -537,6 +647,9 @@ int sbc_cmd_show_peers(struct tnd_reply *r, int argc, char **argv)
 		sbc_host->reply_field_num(r, "cps", p->cfg.cps);
 		sbc_host->reply_field(r, "codecs", "%s",
 				      p->ncodec ? p->cfg.codecs : "any");
+		sbc_host->reply_field_num(r, "intl_calls", p->intl_calls);
+		sbc_host->reply_field_num(r, "intl_refused", p->intl_refused);
+		sbc_host->reply_field_num(r, "dest_refused", p->dest_refused);
 		sbc_host->reply_field_num(r, "admitted", p->admitted);
 		sbc_host->reply_field_num(r, "refused", p->refused);
 		for (unsigned k = 0; k < p->ndest; k++) {

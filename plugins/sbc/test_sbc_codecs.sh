@@ -49,12 +49,8 @@ CONF
 }
 
 conf "PCMA FOO" > "$WORK/bad.conf"
-"$TANDEMD" --check -c "$WORK/bad.conf" --plugin-path "$PLUGIN_PATH" \
-	> "$WORK/check.out" 2>&1
-rc=$?
-line=$(grep -n '^codecs' "$WORK/bad.conf" | cut -d: -f1)
-check "a codec the media service lacks is refused at load, with file:line (rc=$rc)" \
-	sh -c "[ $rc != 0 ] && grep -q 'bad.conf:$line:.*FOO' '$WORK/check.out'"
+check "a codec the media service lacks is refused at load, with file:line" \
+	conf_refused "$WORK/bad.conf" '^codecs' "'FOO' is not an audio codec"
 
 conf "PCMA G722" > "$WORK/sbc.conf"
 if start_node "$WORK/sbc.conf" "$WORK/sbc.log"; then

@@ -18,6 +18,7 @@ const struct tnd_host_api *sbc_host;
 struct sbc_cfg *sbc_cfg;
 const struct sip_service *sbc_sip;
 const struct media_service *sbc_media;
+struct sbc_counters sbc_count; /* sbc_peer.c counts toll fraud */
 
 /* sbc_peer.c's `sbc show peers` asks sbc_trunk.c, not linked here */
 void sbc_trunk_show_dest(struct tnd_reply *r, const struct sbc_peer *p,

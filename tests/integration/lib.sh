@@ -99,3 +99,13 @@ need_sipp() {
 		exit 0
 	fi
 }
+
+# conf_refused FILE LINE_REGEX TEXT: `tandemd --check` refuses FILE with a
+# message naming the line that matches LINE_REGEX (FILE:LINE:) and
+# saying TEXT; its output is kept in FILE.check.
+conf_refused() {
+	"$TANDEMD" --check -c "$1" --plugin-path "$PLUGIN_PATH" \
+		> "$1.check" 2>&1 && return 1
+	line=$(grep -n "$2" "$1" | head -n 1 | cut -d: -f1)
+	grep -q "$(basename "$1"):$line:.*$3" "$1.check"
+}
