@@ -72,6 +72,7 @@ struct pbx_detect {
 struct pbx_dtmf_det {
 	char current;	/* the digit of the last block, 0 none */
 	unsigned held;	/* blocks it has held */
+	unsigned gap;	/* blocks without it since it was last heard */
 	bool reported;
 };
 

@@ -270,6 +270,12 @@ char pbx_dtmf_detect(struct pbx_dtmf_det *d, const uint8_t *block, bool ulaw)
 {
 	char digit = block_digit(block, ulaw);
 
+	/* Q.24: a short interruption of a tone is no new digit. One block
+	 * (20 ms) without it is bridged; a pause between digits (Q.23:
+	 * 40 ms at least) spoils two blocks or more. */
+	if (!digit && d->current && d->gap++ < 1)
+		return 0;
+	d->gap = 0;
 	if (digit != d->current) {
 		d->current = digit;
 		d->held = 0;
@@ -321,6 +327,25 @@ static int detect_tone(int hz, bool ulaw, int blocks, double *level)
 	return detect_gappy_tone(hz, ulaw, blocks, 0, level);
 }
 
+/* Digits detected in `digit` for `on` blocks, `off` silent, `on` again,
+ * then silence. */
+static int dtmf_count(char digit, int on, int off)
+{
+	struct pbx_dtmf_det det = { 0 };
+	const bool tone[] = { true, false, true, false };
+	const int len[] = { on, off, on, 5 };
+	uint8_t a[PBX_BLOCK];
+	uint64_t s = 0;
+	int found = 0;
+
+	for (int part = 0; part < 4; part++)
+		for (int i = 0; i < len[part]; i++) {
+			pbx_dtmf_block(tone[part] ? digit : 0, &s, false, a);
+			found += pbx_dtmf_detect(&det, a, false) != 0;
+		}
+	return found;
+}
+
 static void on_frame(enum hdlc_rx_event ev, const uint8_t *f, size_t len,
 		     void *arg)
 {
@@ -340,7 +365,7 @@ int pbx_selftest(void)
 	double level = 0;
 	bool law_ok = true;
 
-	printf("1..11\n");
+	printf("1..13\n");
 	pbx_tone_block(1000, &s, false, a);
 	for (int i = 1; i < PBX_BLOCK; i++)
 		changes += (a[i] ^ 0x55) >> 7 != (a[i - 1] ^ 0x55) >> 7;
@@ -410,5 +435,9 @@ int pbx_selftest(void)
 		tap(strcmp(got, "0123456789*#ABCD") == 0,
 		    "the 16 DTMF digits are played and detected once each");
 	}
+	tap(dtmf_count('5', 2, 1) == 1,
+	    "a digit interrupted for one block (20 ms) is detected once");
+	tap(dtmf_count('5', 2, 2) == 2,
+	    "the same digit twice, 40 ms apart, is detected twice");
 	return tap_failed ? 1 : 0;
 }
