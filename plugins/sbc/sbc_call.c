@@ -686,7 +686,6 @@ static bool policy_offer(const struct sbc_call *call, unsigned side,
 			 struct cross *x)
 {
 	const struct sbc_sdp *offer = &call->sdp[side];
-	struct sbc_sdp kept = *offer;
 	const char *name;
 
 	policy_formats(call, offer, x);
@@ -701,13 +700,15 @@ static bool policy_offer(const struct sbc_call *call, unsigned side,
 	     r++) {
 		const struct media_codec_info *c = sbc_media->codec_find(name, 0);
 
-		if (c && !fmt_named(&kept, c->name, c->clock_hz) &&
+		if (c && !fmt_named(offer, c->name, c->clock_hz) &&
 		    !add_format(offer, x, c))
 			break;
 	}
 	policy_dtmf(offer, x);
-	hop_codec(&kept, x);
-	return !offer->port || kept.codec[0];
+	for (unsigned i = 0; i < x->t.nfmt; i++)
+		if (relayable_fmt(&x->fmt[i]))
+			return true;
+	return !offer->port;
 }
 
 static const char *setup_answer(enum media_setup peer)
